@@ -1,0 +1,114 @@
+using PartnerBase.Core.Organizations;
+using PartnerBase.Core.Partners;
+using PartnerBase.Core.Payouts;
+
+namespace PartnerBase.Core.Storage;
+
+/// <summary>
+/// Where an organization's payouts, their events, partners and settings live. Every call is scoped to one
+/// organization (the partition). Implemented by <see cref="InMemoryPayoutStore"/> and the Cosmos DB store;
+/// both are held to the same contract tests.
+/// </summary>
+public interface IPayoutStore
+{
+    Task<Payout?> GetPayoutAsync(string orgId, string payoutId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Records a change: its event, then the payout's new state (or its removal, for a delete).
+    /// Succeeds only if the stored payout is still at <c>change.Sequence - 1</c> (absent, for a create);
+    /// false means a concurrent change won and nothing was written.
+    /// </summary>
+    Task<bool> TrySaveChangeAsync(PayoutEvent change, CancellationToken cancellationToken = default);
+
+    /// <summary>One page, newest first (created at, then id, descending).</summary>
+    Task<Page<Payout>> ListPayoutsAsync(string orgId, PayoutFilter filter, PageRequest page, CancellationToken cancellationToken = default);
+
+    /// <summary>Every matching payout, newest first, streamed (for exports).</summary>
+    IAsyncEnumerable<Payout> GetPayoutsAsync(string orgId, PayoutFilter filter, CancellationToken cancellationToken = default);
+
+    /// <summary>Count and amount per currency and status of the matching payouts.</summary>
+    Task<IReadOnlyList<PayoutTotal>> GetPayoutTotalsAsync(string orgId, PayoutFilter filter, CancellationToken cancellationToken = default);
+
+    /// <summary>The partner's most recently paid payout.</summary>
+    Task<Payout?> GetLastPaidPayoutAsync(string orgId, string partnerId, CancellationToken cancellationToken = default);
+
+    /// <summary>Audit entries newest first (time, then id, descending); all of the organization's or one payout's.</summary>
+    Task<Page<PayoutEvent>> ListEventsAsync(string orgId, string? payoutId, PageRequest page, CancellationToken cancellationToken = default);
+
+    /// <summary>A payout's events, oldest first (with <paramref name="afterVersion"/>, only the newer ones).</summary>
+    Task<IReadOnlyList<PayoutEvent>> GetPayoutEventsAsync(string orgId, string payoutId, long afterVersion = 0, CancellationToken cancellationToken = default);
+
+    Task<Partner?> GetPartnerAsync(string orgId, string partnerId, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<Partner>> GetPartnersAsync(string orgId, IReadOnlyCollection<string> partnerIds, CancellationToken cancellationToken = default);
+
+    Task<Page<Partner>> ListPartnersAsync(string orgId, PageRequest page, CancellationToken cancellationToken = default);
+
+    /// <summary>False if a partner with that id exists.</summary>
+    Task<bool> TryCreatePartnerAsync(Partner partner, CancellationToken cancellationToken = default);
+
+    /// <summary>False if the stored partner is no longer at <c>partner.Version - 1</c>.</summary>
+    Task<bool> TryUpdatePartnerAsync(Partner partner, CancellationToken cancellationToken = default);
+
+    Task<OrganizationSettings?> GetOrganizationAsync(string orgId, CancellationToken cancellationToken = default);
+
+    /// <summary>False if the stored settings are no longer at <c>settings.Version - 1</c> (absent for version 1).</summary>
+    Task<bool> TrySaveOrganizationAsync(OrganizationSettings settings, CancellationToken cancellationToken = default);
+
+    /// <summary>The record, unless it expired.</summary>
+    Task<IdempotencyRecord?> GetIdempotencyRecordAsync(string orgId, string key, CancellationToken cancellationToken = default);
+
+    /// <summary>False if an unexpired record with that key exists.</summary>
+    Task<bool> TryCreateIdempotencyRecordAsync(IdempotencyRecord record, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores the completed record over the pending one.</summary>
+    Task CompleteIdempotencyRecordAsync(IdempotencyRecord record, CancellationToken cancellationToken = default);
+
+    Task DeleteIdempotencyRecordAsync(string orgId, string key, CancellationToken cancellationToken = default);
+}
+
+public sealed record PayoutFilter(IReadOnlySet<PayoutStatus>? Statuses = null, string? PartnerId = null, Period? Period = null)
+{
+    public static PayoutFilter All { get; } = new();
+
+    public bool Matches(Payout payout) =>
+        (Statuses is null || Statuses.Contains(payout.Status))
+        && (PartnerId is null || payout.PartnerId == PartnerId)
+        && (Period is null || payout.Period == Period);
+}
+
+/// <summary>Where a page starts: after the item with this sort key (time, id), in descending order.</summary>
+public readonly record struct PageKey(DateTimeOffset At, string Id)
+{
+    /// <summary>Newest first: a later time, then a larger id, comes first.</summary>
+    public static IComparer<PageKey> NewestFirst { get; } = Comparer<PageKey>.Create((x, y) =>
+    {
+        var byTime = y.At.CompareTo(x.At);
+        return byTime != 0 ? byTime : string.CompareOrdinal(y.Id, x.Id);
+    });
+}
+
+public sealed record PageRequest(int Limit, PageKey? After = null)
+{
+    public const int DefaultLimit = 25;
+    public const int MaxLimit = 100;
+}
+
+public sealed record Page<T>(IReadOnlyList<T> Items, PageKey? Next);
+
+public sealed record PayoutTotal(Currency Currency, PayoutStatus Status, long Count, long Amount);
+
+/// <summary>
+/// A request made with an Idempotency-Key: pending while it runs (until <see cref="LockedUntil"/>), then
+/// holding the response to replay. Kept until <see cref="ExpiresAt"/>.
+/// </summary>
+public sealed record IdempotencyRecord(
+    string OrgId,
+    string Key,
+    string RequestHash,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset LockedUntil,
+    DateTimeOffset ExpiresAt,
+    SavedResponse? Response);
+
+public sealed record SavedResponse(int StatusCode, string? ContentType, string? Location, string? ETag, byte[] Body);

@@ -1,0 +1,339 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using PartnerBase.Core.Organizations;
+using PartnerBase.Core.Partners;
+using PartnerBase.Core.Payouts;
+
+namespace PartnerBase.Core.Storage;
+
+/// <summary>
+/// The embedded store: one partition per organization, each behind its own lock, holding immutable objects.
+/// It keeps the semantics of the Cosmos DB store: version checks on every write, one event id per version,
+/// newest-first keyset pages, expiring idempotency records.
+/// </summary>
+public sealed class InMemoryPayoutStore(TimeProvider timeProvider) : IPayoutStore
+{
+    private const int StreamPageSize = 100;
+
+    private readonly ConcurrentDictionary<string, Partition> _partitions = new(StringComparer.Ordinal);
+
+    public Task<Payout?> GetPayoutAsync(string orgId, string payoutId, CancellationToken cancellationToken = default)
+    {
+        var partition = For(orgId);
+        lock (partition.Gate)
+        {
+            return Task.FromResult(partition.Payouts.GetValueOrDefault(payoutId));
+        }
+    }
+
+    public Task<bool> TrySaveChangeAsync(PayoutEvent change, CancellationToken cancellationToken = default)
+    {
+        var partition = For(change.OrgId);
+        lock (partition.Gate)
+        {
+            var storedVersion = partition.Payouts.GetValueOrDefault(change.PayoutId)?.Version ?? 0;
+            if (storedVersion != change.Sequence - 1 || partition.Events.ContainsKey(change.Id))
+            {
+                return Task.FromResult(false);
+            }
+
+            partition.Events.Add(change.Id, change);
+            partition.EventOrder.Add(new PageKey(change.At, change.Id));
+            if (!partition.EventsByPayout.TryGetValue(change.PayoutId, out var history))
+            {
+                partition.EventsByPayout[change.PayoutId] = history = [];
+            }
+
+            history.Add(change);
+            var key = new PageKey(change.Payout.CreatedAt, change.PayoutId);
+            if (change.Action == PayoutAction.Delete)
+            {
+                partition.Payouts.Remove(change.PayoutId);
+                partition.PayoutOrder.Remove(key);
+            }
+            else
+            {
+                partition.Payouts[change.PayoutId] = change.Payout;
+                partition.PayoutOrder.Add(key);
+            }
+
+            return Task.FromResult(true);
+        }
+    }
+
+    public Task<Page<Payout>> ListPayoutsAsync(string orgId, PayoutFilter filter, PageRequest page, CancellationToken cancellationToken = default)
+    {
+        var partition = For(orgId);
+        lock (partition.Gate)
+        {
+            var items = After(partition.PayoutOrder, page.After)
+                .Select(key => partition.Payouts[key.Id])
+                .Where(filter.Matches)
+                .Take(page.Limit + 1)
+                .ToList();
+            return Task.FromResult(ToPage(items, page.Limit, payout => new PageKey(payout.CreatedAt, payout.Id)));
+        }
+    }
+
+    public async IAsyncEnumerable<Payout> GetPayoutsAsync(string orgId, PayoutFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var request = new PageRequest(StreamPageSize);
+        while (true)
+        {
+            var page = await ListPayoutsAsync(orgId, filter, request, cancellationToken);
+            foreach (var payout in page.Items)
+            {
+                yield return payout;
+            }
+
+            if (page.Next is null)
+            {
+                yield break;
+            }
+
+            request = request with { After = page.Next };
+        }
+    }
+
+    public Task<IReadOnlyList<PayoutTotal>> GetPayoutTotalsAsync(string orgId, PayoutFilter filter, CancellationToken cancellationToken = default)
+    {
+        var partition = For(orgId);
+        lock (partition.Gate)
+        {
+            IReadOnlyList<PayoutTotal> totals = partition.Payouts.Values
+                .Where(filter.Matches)
+                .GroupBy(payout => (payout.Amount.Currency, payout.Status))
+                .Select(group => new PayoutTotal(group.Key.Currency, group.Key.Status, group.LongCount(), group.Sum(payout => payout.Amount.MinorUnits)))
+                .ToList();
+            return Task.FromResult(totals);
+        }
+    }
+
+    public Task<Payout?> GetLastPaidPayoutAsync(string orgId, string partnerId, CancellationToken cancellationToken = default)
+    {
+        var partition = For(orgId);
+        lock (partition.Gate)
+        {
+            return Task.FromResult(partition.Payouts.Values
+                .Where(payout => payout.PartnerId == partnerId && payout.Status == PayoutStatus.Paid)
+                .MaxBy(payout => payout.PaidAt));
+        }
+    }
+
+    public Task<Page<PayoutEvent>> ListEventsAsync(string orgId, string? payoutId, PageRequest page, CancellationToken cancellationToken = default)
+    {
+        var partition = For(orgId);
+        lock (partition.Gate)
+        {
+            IEnumerable<PageKey> keys = payoutId is null
+                ? After(partition.EventOrder, page.After)
+                : partition.EventsByPayout.GetValueOrDefault(payoutId, [])
+                    .Select(change => new PageKey(change.At, change.Id))
+                    .Order(PageKey.NewestFirst)
+                    .Where(key => page.After is null || PageKey.NewestFirst.Compare(key, page.After.Value) > 0);
+            var items = keys.Take(page.Limit + 1).Select(key => partition.Events[key.Id]).ToList();
+            return Task.FromResult(ToPage(items, page.Limit, change => new PageKey(change.At, change.Id)));
+        }
+    }
+
+    public Task<IReadOnlyList<PayoutEvent>> GetPayoutEventsAsync(string orgId, string payoutId, long afterVersion = 0, CancellationToken cancellationToken = default)
+    {
+        var partition = For(orgId);
+        lock (partition.Gate)
+        {
+            IReadOnlyList<PayoutEvent> events = partition.EventsByPayout.GetValueOrDefault(payoutId, [])
+                .Where(change => change.Sequence > afterVersion)
+                .ToList();
+            return Task.FromResult(events);
+        }
+    }
+
+    public Task<Partner?> GetPartnerAsync(string orgId, string partnerId, CancellationToken cancellationToken = default)
+    {
+        var partition = For(orgId);
+        lock (partition.Gate)
+        {
+            return Task.FromResult(partition.Partners.GetValueOrDefault(partnerId));
+        }
+    }
+
+    public Task<IReadOnlyList<Partner>> GetPartnersAsync(string orgId, IReadOnlyCollection<string> partnerIds, CancellationToken cancellationToken = default)
+    {
+        var partition = For(orgId);
+        lock (partition.Gate)
+        {
+            IReadOnlyList<Partner> partners = partnerIds
+                .Distinct()
+                .Select(id => partition.Partners.GetValueOrDefault(id))
+                .OfType<Partner>()
+                .ToList();
+            return Task.FromResult(partners);
+        }
+    }
+
+    public Task<Page<Partner>> ListPartnersAsync(string orgId, PageRequest page, CancellationToken cancellationToken = default)
+    {
+        var partition = For(orgId);
+        lock (partition.Gate)
+        {
+            var items = After(partition.PartnerOrder, page.After).Take(page.Limit + 1).Select(key => partition.Partners[key.Id]).ToList();
+            return Task.FromResult(ToPage(items, page.Limit, partner => new PageKey(partner.CreatedAt, partner.Id)));
+        }
+    }
+
+    public Task<bool> TryCreatePartnerAsync(Partner partner, CancellationToken cancellationToken = default)
+    {
+        var partition = For(partner.OrgId);
+        lock (partition.Gate)
+        {
+            if (!partition.Partners.TryAdd(partner.Id, partner))
+            {
+                return Task.FromResult(false);
+            }
+
+            partition.PartnerOrder.Add(new PageKey(partner.CreatedAt, partner.Id));
+            return Task.FromResult(true);
+        }
+    }
+
+    public Task<bool> TryUpdatePartnerAsync(Partner partner, CancellationToken cancellationToken = default)
+    {
+        var partition = For(partner.OrgId);
+        lock (partition.Gate)
+        {
+            if (partition.Partners.GetValueOrDefault(partner.Id)?.Version != partner.Version - 1)
+            {
+                return Task.FromResult(false);
+            }
+
+            partition.Partners[partner.Id] = partner;
+            return Task.FromResult(true);
+        }
+    }
+
+    public Task<OrganizationSettings?> GetOrganizationAsync(string orgId, CancellationToken cancellationToken = default)
+    {
+        var partition = For(orgId);
+        lock (partition.Gate)
+        {
+            return Task.FromResult(partition.Settings);
+        }
+    }
+
+    public Task<bool> TrySaveOrganizationAsync(OrganizationSettings settings, CancellationToken cancellationToken = default)
+    {
+        var partition = For(settings.OrgId);
+        lock (partition.Gate)
+        {
+            if ((partition.Settings?.Version ?? 0) != settings.Version - 1)
+            {
+                return Task.FromResult(false);
+            }
+
+            partition.Settings = settings;
+            return Task.FromResult(true);
+        }
+    }
+
+    public Task<IdempotencyRecord?> GetIdempotencyRecordAsync(string orgId, string key, CancellationToken cancellationToken = default)
+    {
+        var partition = For(orgId);
+        lock (partition.Gate)
+        {
+            return Task.FromResult(Unexpired(partition, key));
+        }
+    }
+
+    public Task<bool> TryCreateIdempotencyRecordAsync(IdempotencyRecord record, CancellationToken cancellationToken = default)
+    {
+        var partition = For(record.OrgId);
+        lock (partition.Gate)
+        {
+            if (Unexpired(partition, record.Key) is not null)
+            {
+                return Task.FromResult(false);
+            }
+
+            partition.Idempotency[record.Key] = record;
+            return Task.FromResult(true);
+        }
+    }
+
+    public Task CompleteIdempotencyRecordAsync(IdempotencyRecord record, CancellationToken cancellationToken = default)
+    {
+        var partition = For(record.OrgId);
+        lock (partition.Gate)
+        {
+            partition.Idempotency[record.Key] = record;
+            return Task.CompletedTask;
+        }
+    }
+
+    public Task DeleteIdempotencyRecordAsync(string orgId, string key, CancellationToken cancellationToken = default)
+    {
+        var partition = For(orgId);
+        lock (partition.Gate)
+        {
+            partition.Idempotency.Remove(key);
+            return Task.CompletedTask;
+        }
+    }
+
+    private Partition For(string orgId) => _partitions.GetOrAdd(orgId, _ => new Partition());
+
+    private IdempotencyRecord? Unexpired(Partition partition, string key)
+    {
+        if (!partition.Idempotency.TryGetValue(key, out var record))
+        {
+            return null;
+        }
+
+        if (record.ExpiresAt > timeProvider.GetUtcNow())
+        {
+            return record;
+        }
+
+        partition.Idempotency.Remove(key);
+        return null;
+    }
+
+    private static IEnumerable<PageKey> After(SortedSet<PageKey> order, PageKey? after)
+    {
+        if (after is not { } start)
+        {
+            return order;
+        }
+
+        if (order.Count == 0 || PageKey.NewestFirst.Compare(start, order.Max) >= 0)
+        {
+            return [];
+        }
+
+        return order.GetViewBetween(start, order.Max).Where(key => PageKey.NewestFirst.Compare(key, start) > 0);
+    }
+
+    private static Page<T> ToPage<T>(List<T> items, int limit, Func<T, PageKey> keyOf)
+    {
+        if (items.Count <= limit)
+        {
+            return new Page<T>(items, null);
+        }
+
+        items.RemoveAt(limit);
+        return new Page<T>(items, keyOf(items[^1]));
+    }
+
+    private sealed class Partition
+    {
+        public Lock Gate { get; } = new();
+        public Dictionary<string, Payout> Payouts { get; } = new(StringComparer.Ordinal);
+        public SortedSet<PageKey> PayoutOrder { get; } = new(PageKey.NewestFirst);
+        public Dictionary<string, PayoutEvent> Events { get; } = new(StringComparer.Ordinal);
+        public SortedSet<PageKey> EventOrder { get; } = new(PageKey.NewestFirst);
+        public Dictionary<string, List<PayoutEvent>> EventsByPayout { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, Partner> Partners { get; } = new(StringComparer.Ordinal);
+        public SortedSet<PageKey> PartnerOrder { get; } = new(PageKey.NewestFirst);
+        public Dictionary<string, IdempotencyRecord> Idempotency { get; } = new(StringComparer.Ordinal);
+        public OrganizationSettings? Settings { get; set; }
+    }
+}

@@ -1,0 +1,96 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using PartnerBase.Core.Payouts;
+using PartnerBase.Core.Storage;
+using PartnerBase.Functions.Demo;
+using PartnerBase.Functions.Http;
+using PartnerBase.Functions.Security;
+
+namespace PartnerBase.Functions;
+
+public static class ApiServices
+{
+    public static WebApplicationBuilder AddPartnerBaseApi(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<IPayoutStore, InMemoryPayoutStore>();
+        services.AddSingleton<PayoutService>();
+
+        services.Configure<JsonOptions>(options => ConfigureJson(options.SerializerOptions));
+        // Binding failures throw, so that BadRequestHandler can answer them as problem+json naming the field.
+        services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+        services.Configure<KestrelServerOptions>(options => options.Limits.MaxRequestBodySize = RequestLimits.MaxBodyBytes);
+        services.AddProblemDetails(options => options.CustomizeProblemDetails = Problems.AddCode);
+        services.AddExceptionHandler<BadRequestHandler>();
+
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(options =>
+        {
+            // Authority, audiences and signing keys bind from Authentication:Schemes:Bearer (Entra ID in
+            // production; dotnet user-jwts in Development). Claim names stay as issued: org_id, sub, role(s).
+            options.MapInboundClaims = false;
+            options.Events = new JwtBearerEvents
+            {
+                OnTokenValidated = context =>
+                {
+                    if (Caller.From(context.Principal!) is null)
+                    {
+                        context.Fail("The token has no org_id or sub claim.");
+                    }
+
+                    return Task.CompletedTask;
+                },
+            };
+        });
+        if (!builder.Environment.IsDevelopment())
+        {
+            services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+                .Validate(
+                    options => !string.IsNullOrEmpty(options.Authority) || options.TokenValidationParameters.IssuerSigningKeys?.Any() == true,
+                    "Authentication:Schemes:Bearer:Authority (Entra ID) and ValidAudiences must be configured.")
+                .ValidateOnStart();
+        }
+
+        services.AddAuthorization(Permissions.AddPolicies);
+
+        var origins = builder.Configuration.GetSection("Cors:AllowedOrigins").Get<string[]>() ?? [];
+        services.AddCors(options => options.AddDefaultPolicy(policy => policy
+            .WithOrigins(origins)
+            .AllowAnyHeader()
+            .AllowAnyMethod()
+            .WithExposedHeaders("ETag", "Location", IdempotencyMiddleware.ReplayedHeader, "Content-Disposition")));
+
+        services.AddPartnerBaseOpenApi();
+        if (builder.Environment.IsDevelopment())
+        {
+            services.AddHostedService<DemoSeeder>();
+        }
+
+        return builder;
+    }
+
+    public static WebApplication UsePartnerBaseApi(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.Use((context, next) => context.Request.ContentLength > RequestLimits.MaxBodyBytes
+            ? throw new Microsoft.AspNetCore.Http.BadHttpRequestException("Request body too large.", StatusCodes.Status413PayloadTooLarge)
+            : next(context));
+        app.UseCors();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseMiddleware<IdempotencyMiddleware>();
+        return app;
+    }
+
+    public static void ConfigureJson(JsonSerializerOptions options)
+    {
+        // Web defaults would read "100" as a number; money must arrive as a JSON integer.
+        options.NumberHandling = JsonNumberHandling.Strict;
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false));
+    }
+}

@@ -1,0 +1,83 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+
+namespace PartnerBase.Functions.Http;
+
+/// <summary>
+/// Turns request-binding failures (malformed JSON, wrong JSON types, unparsable query values, oversize or
+/// non-JSON bodies) into problem+json naming the field at fault. Binding throws these because
+/// <c>RouteHandlerOptions.ThrowOnBadRequest</c> is on.
+/// </summary>
+public sealed partial class BadRequestHandler(IProblemDetailsService problemDetails) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        if (exception is not BadHttpRequestException badRequest)
+        {
+            return false;
+        }
+
+        var status = badRequest.StatusCode;
+        ProblemDetails problem;
+        if (status == StatusCodes.Status400BadRequest)
+        {
+            var (field, message) = Describe(badRequest);
+            problem = new HttpValidationProblemDetails(new Dictionary<string, string[]> { [field] = [message] })
+            {
+                Detail = badRequest.InnerException is JsonException ? "The request body is not valid JSON for this operation." : message,
+            };
+        }
+        else
+        {
+            problem = new ProblemDetails
+            {
+                Detail = status switch
+                {
+                    StatusCodes.Status413PayloadTooLarge => $"The request body is larger than {RequestLimits.MaxBodyBytes} bytes.",
+                    StatusCodes.Status415UnsupportedMediaType => "The request body must be application/json.",
+                    _ => badRequest.Message,
+                },
+            };
+        }
+
+        problem.Status = status;
+        httpContext.Response.StatusCode = status;
+        return await problemDetails.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
+    }
+
+    private static (string Field, string Message) Describe(BadHttpRequestException exception)
+    {
+        if (exception.InnerException is JsonException json)
+        {
+            // "$.metadata.region" or "$.payoutIds[3]" → the top-level property the client sent.
+            var field = json.Path is { Length: > 2 } path ? TopLevelProperty().Match(path).Groups[1].Value : "body";
+            var message = json.Path is { Length: > 2 } ? "The value has the wrong type or is out of range." : "The body is not well-formed JSON.";
+            return (field.Length == 0 ? "body" : field, message);
+        }
+
+        // The messages are the framework's: 'Failed to bind parameter "int? limit" from "abc".'
+        // and 'Required parameter "CreatePayoutRequest request" was not provided from body.'
+        var parameter = BoundParameter().Match(exception.Message);
+        if (parameter.Success)
+        {
+            return exception.Message.Contains("from body", StringComparison.Ordinal)
+                ? ("body", "A JSON request body is required.")
+                : (parameter.Groups[1].Value, $"'{parameter.Groups[2].Value}' is not a valid value.");
+        }
+
+        return ("body", exception.Message);
+    }
+
+    [GeneratedRegex(@"^\$\.?([A-Za-z0-9_]*)")]
+    private static partial Regex TopLevelProperty();
+
+    [GeneratedRegex("parameter \"[^\"]* (\\w+)\"(?: from \"([^\"]*)\")?")]
+    private static partial Regex BoundParameter();
+}
+
+public static class RequestLimits
+{
+    public const long MaxBodyBytes = 1024 * 1024;
+}

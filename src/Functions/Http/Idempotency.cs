@@ -1,0 +1,163 @@
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Mvc;
+using PartnerBase.Core.Storage;
+using PartnerBase.Functions.Security;
+
+namespace PartnerBase.Functions.Http;
+
+/// <summary>Marks an endpoint whose POST honours the <c>Idempotency-Key</c> header.</summary>
+public sealed class IdempotentEndpoint
+{
+    public static IdempotentEndpoint Instance { get; } = new();
+}
+
+/// <summary>
+/// Idempotency-Key handling (CONTRACT §1), modelled on Stripe's: the key is scoped to the organization; the
+/// first request stores a pending record, runs, and stores its 2xx response for 24 h; a retry with the same
+/// method, path and body replays it with <c>Idempotent-Replayed: true</c>; a different body is 422; a retry
+/// while the first is still running is 409. Non-2xx responses change nothing, so they are not kept and the
+/// client may retry (or fix the body) with the same key. A record left pending by a crashed instance can be
+/// taken over after its lock expires; the endpoints themselves make that safe (deterministic ids).
+/// </summary>
+public sealed class IdempotencyMiddleware(RequestDelegate next, IPayoutStore store, TimeProvider timeProvider, IProblemDetailsService problems)
+{
+    public const string HeaderName = "Idempotency-Key";
+    public const string ReplayedHeader = "Idempotent-Replayed";
+    public const int MaxKeyLength = 255;
+
+    private static readonly TimeSpan Retention = TimeSpan.FromHours(24);
+    private static readonly TimeSpan Lock = TimeSpan.FromMinutes(1);
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var key = context.Request.Headers[HeaderName].ToString();
+        if (context.GetEndpoint()?.Metadata.GetMetadata<IdempotentEndpoint>() is null
+            || key.Length == 0
+            || Caller.From(context.User) is not { } caller)
+        {
+            await next(context);
+            return;
+        }
+
+        if (key.Length > MaxKeyLength)
+        {
+            await WriteProblemAsync(context, StatusCodes.Status400BadRequest, "validation_failed",
+                $"{HeaderName} must be 1 to {MaxKeyLength} characters.", new() { [HeaderName] = [$"Must be 1 to {MaxKeyLength} characters."] });
+            return;
+        }
+
+        var cancellationToken = context.RequestAborted;
+        var hash = await HashRequestAsync(context.Request, cancellationToken);
+        var now = timeProvider.GetUtcNow();
+        var existing = await store.GetIdempotencyRecordAsync(caller.OrgId, key, cancellationToken);
+        if (existing is not null)
+        {
+            if (existing.RequestHash != hash)
+            {
+                await WriteProblemAsync(context, StatusCodes.Status422UnprocessableEntity, "idempotency_key_reuse",
+                    $"This {HeaderName} was used with a different request.");
+                return;
+            }
+
+            if (existing.Response is { } saved)
+            {
+                await ReplayAsync(context, saved);
+                return;
+            }
+
+            if (existing.LockedUntil > now)
+            {
+                await WriteProblemAsync(context, StatusCodes.Status409Conflict, "conflict",
+                    $"A request with this {HeaderName} is still being processed; retry later.");
+                return;
+            }
+
+            await store.DeleteIdempotencyRecordAsync(caller.OrgId, key, cancellationToken);
+        }
+
+        var pending = new IdempotencyRecord(caller.OrgId, key, hash, now, now + Lock, now + Retention, Response: null);
+        if (!await store.TryCreateIdempotencyRecordAsync(pending, cancellationToken))
+        {
+            await WriteProblemAsync(context, StatusCodes.Status409Conflict, "conflict",
+                $"A request with this {HeaderName} is still being processed; retry later.");
+            return;
+        }
+
+        await RunAndKeepAsync(context, pending);
+    }
+
+    private async Task RunAndKeepAsync(HttpContext context, IdempotencyRecord pending)
+    {
+        var responseBody = context.Response.Body;
+        using var buffer = new MemoryStream();
+        context.Response.Body = buffer;
+        var kept = false;
+        try
+        {
+            await next(context);
+            var response = context.Response;
+            if (response.StatusCode is >= 200 and < 300)
+            {
+                var saved = new SavedResponse(response.StatusCode, response.ContentType, response.Headers.Location, response.Headers.ETag, buffer.ToArray());
+                await store.CompleteIdempotencyRecordAsync(pending with { Response = saved }, CancellationToken.None);
+                kept = true;
+            }
+        }
+        finally
+        {
+            context.Response.Body = responseBody;
+            if (!kept)
+            {
+                await store.DeleteIdempotencyRecordAsync(pending.OrgId, pending.Key, CancellationToken.None);
+            }
+        }
+
+        buffer.Position = 0;
+        await buffer.CopyToAsync(responseBody, context.RequestAborted);
+    }
+
+    private static async Task<string> HashRequestAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        request.EnableBuffering();
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        sha.AppendData(System.Text.Encoding.UTF8.GetBytes($"{request.Method} {request.Path}\n"));
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            sha.AppendData(chunk, 0, read);
+        }
+
+        request.Body.Position = 0;
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+
+    private static async Task ReplayAsync(HttpContext context, SavedResponse saved)
+    {
+        var response = context.Response;
+        response.StatusCode = saved.StatusCode;
+        response.ContentType = saved.ContentType;
+        if (saved.Location is not null)
+        {
+            response.Headers.Location = saved.Location;
+        }
+
+        if (saved.ETag is not null)
+        {
+            response.Headers.ETag = saved.ETag;
+        }
+
+        response.Headers[ReplayedHeader] = "true";
+        await response.Body.WriteAsync(saved.Body, context.RequestAborted);
+    }
+
+    private async Task WriteProblemAsync(HttpContext context, int status, string code, string detail, Dictionary<string, string[]>? errors = null)
+    {
+        var problem = errors is null ? new ProblemDetails() : new HttpValidationProblemDetails(errors);
+        problem.Status = status;
+        problem.Detail = detail;
+        problem.Extensions["code"] = code;
+        context.Response.StatusCode = status;
+        await problems.WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });
+    }
+}

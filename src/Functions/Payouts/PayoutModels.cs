@@ -1,0 +1,227 @@
+using System.Text.Json.Serialization;
+using PartnerBase.Core;
+using PartnerBase.Core.Partners;
+using PartnerBase.Core.Payouts;
+using PartnerBase.Core.Storage;
+using PartnerBase.Functions.Http;
+
+namespace PartnerBase.Functions.Payouts;
+
+public sealed record CreatePayoutRequest(
+    string? PartnerId,
+    long? Amount,
+    string? Currency,
+    string? Period,
+    string? Notes,
+    Dictionary<string, string>? Metadata)
+{
+    public const int MaxNotesLength = 2000;
+
+    public Outcome<NewPayout> ToCommand(string orgId)
+    {
+        var errors = new RequestErrors();
+        var partnerId = errors.Required("partnerId", PartnerId, 64);
+        var amount = errors.Amount("amount", Amount, required: true);
+        var currency = errors.Currency("currency", Currency, required: true);
+        var period = errors.Period("period", Period, required: true);
+        var notes = errors.Text("notes", Notes, MaxNotesLength);
+        var metadata = errors.Metadata("metadata", Metadata);
+        return errors.Any
+            ? errors.ToFailure()
+            : new NewPayout(orgId, partnerId!, new Money(amount!.Value, currency!.Value), period!.Value, string.IsNullOrEmpty(notes) ? null : notes, metadata);
+    }
+}
+
+/// <summary>A partial update: absent or null fields stay as they are; <c>"notes": ""</c> clears the notes.</summary>
+public sealed record UpdatePayoutRequest(
+    long? Amount,
+    string? Currency,
+    string? Period,
+    string? Notes,
+    Dictionary<string, string>? Metadata)
+{
+    public Outcome<PayoutChanges> ToChanges()
+    {
+        var errors = new RequestErrors();
+        var changes = new PayoutChanges(
+            errors.Amount("amount", Amount, required: false),
+            errors.Currency("currency", Currency, required: false),
+            errors.Period("period", Period, required: false),
+            errors.Text("notes", Notes, CreatePayoutRequest.MaxNotesLength),
+            errors.Metadata("metadata", Metadata));
+        if (changes == new PayoutChanges(null, null, null, null, null))
+        {
+            errors.Add("body", "Give at least one of amount, currency, period, notes, metadata.");
+        }
+
+        return errors.Any ? errors.ToFailure() : changes;
+    }
+}
+
+public sealed record RejectPayoutRequest(string? Reason);
+
+public sealed record MarkPaidRequest(string? PaymentReference);
+
+public sealed record MarkFailedRequest(string? FailureCode, string? FailureMessage);
+
+public sealed record BulkApproveRequest(List<string>? PayoutIds);
+
+public sealed record BulkApproveResponse(IReadOnlyList<string> Approved, IReadOnlyList<BulkApproveSkip> Skipped);
+
+public sealed record BulkApproveSkip(string Id, string Code, string Detail);
+
+/// <summary>The list filters shared by list, stats and export.</summary>
+public sealed record PayoutQuery(string? Status, string? PartnerId, string? Period)
+{
+    private static readonly Dictionary<string, PayoutStatus> StatusesByName =
+        Enum.GetValues<PayoutStatus>().ToDictionary(PayoutTransitions.StatusName, StringComparer.Ordinal);
+
+    /// <summary>The filter, or null when a partner-scoped caller asked for another partner (nothing matches).</summary>
+    public PayoutFilter? ToFilter(RequestErrors errors, string? partnerScope)
+    {
+        HashSet<PayoutStatus>? statuses = null;
+        if (!string.IsNullOrEmpty(Status))
+        {
+            statuses = [];
+            foreach (var name in Status.Split(',', StringSplitOptions.TrimEntries))
+            {
+                if (StatusesByName.TryGetValue(name, out var status))
+                {
+                    statuses.Add(status);
+                }
+                else
+                {
+                    errors.Add("status", $"'{name}' is not a status; use {string.Join(", ", StatusesByName.Keys)}.");
+                }
+            }
+        }
+
+        var period = errors.Period("period", string.IsNullOrEmpty(Period) ? null : Period, required: false);
+        var partnerId = string.IsNullOrEmpty(PartnerId) ? null : PartnerId;
+        if (partnerScope is not null)
+        {
+            if (partnerId is not null && partnerId != partnerScope)
+            {
+                return null;
+            }
+
+            partnerId = partnerScope;
+        }
+
+        return new PayoutFilter(statuses, partnerId, period);
+    }
+}
+
+public sealed record PayoutResponse(
+    string Id,
+    string PartnerId,
+    long Amount,
+    string Currency,
+    PayoutStatus Status,
+    string Period,
+    string? Notes,
+    IReadOnlyDictionary<string, string> Metadata,
+    PayoutSource Source,
+    string CreatedBy,
+    DateTime CreatedAt,
+    DateTime UpdatedAt,
+    string? UpdatedBy,
+    long Version,
+    string? ApprovedBy,
+    DateTime? ApprovedAt,
+    string? RejectedBy,
+    DateTime? RejectedAt,
+    string? RejectionReason,
+    DateTime? ProcessingAt,
+    DateTime? PaidAt,
+    string? PaymentReference,
+    DateTime? FailedAt,
+    string? FailureCode,
+    string? FailureMessage,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] PartnerRef? Partner = null);
+
+/// <summary>The partner embedded by <c>expand=partner</c>.</summary>
+public sealed record PartnerRef(string Id, string Name, string Email);
+
+public sealed record StatsResponse(IReadOnlyList<CurrencyStatsResponse> Currencies);
+
+public sealed record CurrencyStatsResponse(
+    string Currency,
+    BucketResponse PendingApproval,
+    BucketResponse Approved,
+    BucketResponse Processing,
+    BucketResponse Paid,
+    BucketResponse Failed,
+    BucketResponse Rejected,
+    BucketResponse Total);
+
+public sealed record BucketResponse(long Count, long Amount);
+
+public sealed record PartnerPayoutSummaryResponse(string PartnerId, IReadOnlyList<PartnerCurrencySummaryResponse> Currencies, LastPayoutResponse? LastPayout);
+
+public sealed record PartnerCurrencySummaryResponse(string Currency, BucketResponse LifetimePaid, BucketResponse Pending, BucketResponse Failed);
+
+public sealed record LastPayoutResponse(string Id, long Amount, string Currency, DateTime? PaidAt);
+
+public sealed record AuditEntryResponse(string Id, string Type, string PayoutId, ActorResponse Actor, DateTime At, AuditDataResponse Data);
+
+public sealed record ActorResponse(ActorKind Kind, string Id);
+
+/// <summary>The same shape as a payout event's CloudEvent data.</summary>
+public sealed record AuditDataResponse(PayoutResponse Payout, PayoutStatus? PreviousStatus, string? Reason);
+
+public static class PayoutMappings
+{
+    public static PayoutResponse ToResponse(this Payout payout, Partner? partner = null) => new(
+        payout.Id,
+        payout.PartnerId,
+        payout.Amount.MinorUnits,
+        payout.Amount.Currency.Code,
+        payout.Status,
+        payout.Period.ToString(),
+        payout.Notes,
+        payout.Metadata,
+        payout.Source,
+        payout.CreatedBy,
+        payout.CreatedAt.UtcDateTime,
+        payout.UpdatedAt.UtcDateTime,
+        payout.UpdatedBy,
+        payout.Version,
+        payout.ApprovedBy,
+        payout.ApprovedAt?.UtcDateTime,
+        payout.RejectedBy,
+        payout.RejectedAt?.UtcDateTime,
+        payout.RejectionReason,
+        payout.ProcessingAt?.UtcDateTime,
+        payout.PaidAt?.UtcDateTime,
+        payout.PaymentReference,
+        payout.FailedAt?.UtcDateTime,
+        payout.FailureCode,
+        payout.FailureMessage,
+        partner is null ? null : new PartnerRef(partner.Id, partner.Name, partner.Email));
+
+    public static AuditEntryResponse ToResponse(this PayoutEvent change) => new(
+        change.Id,
+        change.Type,
+        change.PayoutId,
+        new ActorResponse(change.Actor.Kind, change.Actor.Id),
+        change.At.UtcDateTime,
+        new AuditDataResponse(change.Payout.ToResponse(), change.PreviousStatus, change.Reason));
+
+    public static BucketResponse ToResponse(this Bucket bucket) => new(bucket.Count, bucket.Amount);
+
+    public static CurrencyStatsResponse ToResponse(this CurrencyStats stats) => new(
+        stats.Currency.Code,
+        stats.PendingApproval.ToResponse(),
+        stats.Approved.ToResponse(),
+        stats.Processing.ToResponse(),
+        stats.Paid.ToResponse(),
+        stats.Failed.ToResponse(),
+        stats.Rejected.ToResponse(),
+        stats.Total.ToResponse());
+
+    public static PartnerPayoutSummaryResponse ToResponse(this PartnerPayoutSummary summary) => new(
+        summary.PartnerId,
+        summary.Currencies.Select(c => new PartnerCurrencySummaryResponse(c.Currency.Code, c.LifetimePaid.ToResponse(), c.Pending.ToResponse(), c.Failed.ToResponse())).ToList(),
+        summary.LastPayout is { } last ? new LastPayoutResponse(last.Id, last.Amount.MinorUnits, last.Amount.Currency.Code, last.PaidAt?.UtcDateTime) : null);
+}

@@ -1,0 +1,54 @@
+using System.Reflection;
+using System.Security.Claims;
+using PartnerBase.Core;
+
+namespace PartnerBase.Functions.Security;
+
+public enum Role
+{
+    Viewer,
+    Manager,
+    Approver,
+    Finance,
+    Admin,
+    Partner,
+}
+
+/// <summary>
+/// The authenticated caller, read from the validated token only: the organization comes from <c>org_id</c> and
+/// nowhere else. Bound as an endpoint parameter.
+/// </summary>
+public sealed record Caller(string OrgId, string UserId, IReadOnlySet<Role> Roles, string? PartnerId)
+{
+    public const string OrgIdClaim = "org_id";
+    public const string SubjectClaim = "sub";
+    public const string PartnerIdClaim = "partner_id";
+
+    // Entra ID app roles arrive as "roles"; dotnet user-jwts writes "role". Either may repeat.
+    private static readonly string[] RoleClaims = ["role", "roles"];
+
+    public Actor Actor => Actor.User(UserId);
+
+    /// <summary>Set when the caller sees only one partner's payouts (the <c>partner</c> role without a staff role).</summary>
+    public string? PartnerScope => Roles.All(role => role == Role.Partner) ? PartnerId ?? "" : null;
+
+    public static Caller? From(ClaimsPrincipal user)
+    {
+        var orgId = user.FindFirst(OrgIdClaim)?.Value;
+        var userId = user.FindFirst(SubjectClaim)?.Value;
+        if (string.IsNullOrEmpty(orgId) || string.IsNullOrEmpty(userId))
+        {
+            return null;
+        }
+
+        var roles = user.Claims
+            .Where(claim => RoleClaims.Contains(claim.Type))
+            .Select(claim => Enum.TryParse<Role>(claim.Value, ignoreCase: true, out var role) ? role : (Role?)null)
+            .OfType<Role>()
+            .ToHashSet();
+        return new Caller(orgId, userId, roles, user.FindFirst(PartnerIdClaim)?.Value);
+    }
+
+    public static ValueTask<Caller?> BindAsync(HttpContext context, ParameterInfo parameter) =>
+        ValueTask.FromResult<Caller?>(From(context.User) ?? throw new InvalidOperationException("Endpoint reached without an authenticated caller."));
+}
