@@ -57,14 +57,17 @@ public sealed partial class BadRequestHandler(IProblemDetailsService problemDeta
             return (field.Length == 0 ? "body" : field, message);
         }
 
-        // The messages are the framework's: 'Failed to bind parameter "int? limit" from "abc".'
-        // and 'Required parameter "CreatePayoutRequest request" was not provided from body.'
+        // The messages are the framework's, e.g. 'Failed to bind parameter "int? limit" from "abc".' or
+        // 'Implicit body inferred for parameter "request" but no body was provided.'
+        if (exception.Message.Contains("body", StringComparison.Ordinal))
+        {
+            return ("body", "A JSON request body is required.");
+        }
+
         var parameter = BoundParameter().Match(exception.Message);
         if (parameter.Success)
         {
-            return exception.Message.Contains("from body", StringComparison.Ordinal)
-                ? ("body", "A JSON request body is required.")
-                : (parameter.Groups[1].Value, $"'{parameter.Groups[2].Value}' is not a valid value.");
+            return (parameter.Groups[1].Value, $"'{parameter.Groups[2].Value}' is not a valid value.");
         }
 
         return ("body", exception.Message);

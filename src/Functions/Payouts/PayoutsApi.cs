@@ -22,7 +22,8 @@ public static class PayoutsApi
         group.MapPost("", Create).WithName("CreatePayout").RequireAuthorization(Permissions.ManagePayouts)
             .WithMetadata(IdempotentEndpoint.Instance).ProducesProblem(400).ProducesProblem(409).ProducesProblem(413).ProducesProblem(422);
         group.MapGet("/stats", Stats).WithName("GetPayoutStats").RequireAuthorization(Permissions.Read).ProducesProblem(400);
-        group.MapGet("/export", PayoutExport.Export).WithName("ExportPayouts").RequireAuthorization(Permissions.Read).ProducesProblem(400);
+        group.MapGet("/export", PayoutExport.Export).WithName("ExportPayouts").RequireAuthorization(Permissions.Read)
+            .Produces<string>(StatusCodes.Status200OK, "text/csv").ProducesProblem(400);
         group.MapPost("/bulk-approve", BulkApprove).WithName("BulkApprovePayouts").RequireAuthorization(Permissions.Approve)
             .WithMetadata(IdempotentEndpoint.Instance).ProducesProblem(400).ProducesProblem(409).ProducesProblem(422);
         group.MapGet("/{id}", Get).WithName("GetPayout").RequireAuthorization(Permissions.ReadOwnPayouts).ProducesProblem(404);

@@ -1,0 +1,92 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+[assembly: AssemblyFixture(typeof(PartnerBase.Functions.Tests.ApiFactory))]
+
+namespace PartnerBase.Functions.Tests;
+
+/// <summary>The app on the in-memory store with a signing key of the tests' own, shared by the whole assembly.</summary>
+public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    public const string Issuer = "partnerbase-tests";
+    public const string Audience = "partnerbase-tests";
+
+    private static readonly byte[] SigningKey = RandomNumberGenerator.GetBytes(32);
+
+    // WebApplicationFactory builds its server lazily and without a lock; test classes running in parallel
+    // would race to build two hosts with two stores. Start the one host before any test runs.
+    public ValueTask InitializeAsync()
+    {
+        StartServer();
+        return ValueTask.CompletedTask;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("Authentication:Schemes:Bearer:ValidIssuer", Issuer);
+        builder.UseSetting("Authentication:Schemes:Bearer:ValidAudiences:0", Audience);
+        builder.UseSetting("Authentication:Schemes:Bearer:SigningKeys:0:Issuer", Issuer);
+        builder.UseSetting("Authentication:Schemes:Bearer:SigningKeys:0:Value", Convert.ToBase64String(SigningKey));
+    }
+
+    /// <summary>A client whose requests carry a token for this user.</summary>
+    public HttpClient ClientFor(string orgId, string userId, params string[] roles) => WithToken(Token(orgId, userId, roles));
+
+    public HttpClient WithToken(string? token)
+    {
+        var client = CreateClient();
+        if (token is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return client;
+    }
+
+    public static string Token(
+        string? orgId,
+        string? userId,
+        string[] roles,
+        string? partnerId = null,
+        string roleClaim = "role",
+        DateTime? expires = null,
+        byte[]? key = null)
+    {
+        var claims = new Dictionary<string, object>();
+        if (orgId is not null)
+        {
+            claims["org_id"] = orgId;
+        }
+
+        if (userId is not null)
+        {
+            claims["sub"] = userId;
+        }
+
+        if (roles.Length > 0)
+        {
+            claims[roleClaim] = roles.Length == 1 ? roles[0] : roles;
+        }
+
+        if (partnerId is not null)
+        {
+            claims["partner_id"] = partnerId;
+        }
+
+        var notAfter = expires ?? DateTime.UtcNow.AddHours(1);
+        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = Issuer,
+            Audience = Audience,
+            Claims = claims,
+            NotBefore = notAfter.AddHours(-2),
+            Expires = notAfter,
+            IssuedAt = notAfter.AddHours(-2),
+            SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(key ?? SigningKey), SecurityAlgorithms.HmacSha256),
+        });
+    }
+}

@@ -1,0 +1,44 @@
+using System.Net;
+using System.Net.Http.Json;
+
+namespace PartnerBase.Functions.Tests;
+
+public sealed class OrganizationApiTests(ApiFactory factory)
+{
+    private readonly TestOrg _org = new(factory);
+
+    [Fact]
+    public async Task Get_NeverConfigured_ReturnsDefaults()
+    {
+        var settings = await TestOrg.Json(await _org.Viewer.GetAsync("/api/organization", TestContext.Current.CancellationToken));
+
+        Assert.Equal(_org.Id, settings["orgId"]!.GetValue<string>());
+        Assert.Empty(settings["minimumPayouts"]!.AsObject());
+        Assert.False(settings["automaticPayments"]!.GetValue<bool>());
+        Assert.Empty(settings["approverEmails"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Patch_ByAdmin_ReplacesGivenFieldsOnly()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await _org.Admin.PatchAsJsonAsync("/api/organization", new { minimumPayouts = new Dictionary<string, long> { ["USD"] = 5000, ["JPY"] = 1000 }, approverEmails = new[] { "a@example.com" } }, ct);
+
+        var response = await _org.Admin.PatchAsJsonAsync("/api/organization", new { automaticPayments = true }, ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var settings = await TestOrg.Json(await _org.Viewer.GetAsync("/api/organization", ct));
+        Assert.True(settings["automaticPayments"]!.GetValue<bool>());
+        Assert.Equal(5000, settings["minimumPayouts"]!["USD"]!.GetValue<long>());
+        Assert.Equal("a@example.com", settings["approverEmails"]![0]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Patch_ByManager_Returns403()
+    {
+        var response = await _org.Manager.PatchAsJsonAsync("/api/organization", new { automaticPayments = true }, TestContext.Current.CancellationToken);
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Forbidden, "forbidden");
+        Assert.False((await TestOrg.Json(await _org.Viewer.GetAsync("/api/organization", TestContext.Current.CancellationToken)))["automaticPayments"]!.GetValue<bool>());
+    }
+}

@@ -1,0 +1,114 @@
+using System.Net;
+using System.Net.Http.Json;
+
+namespace PartnerBase.Functions.Tests;
+
+public sealed class PartnersApiTests(ApiFactory factory)
+{
+    private readonly TestOrg _org = new(factory);
+
+    [Fact]
+    public async Task Create_ThenGetAndList_ReturnsThePartner()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var response = await _org.Manager.PostAsJsonAsync("/api/partners", new { id = "acme", name = "Acme", email = "pay@acme.example", commissionRateBps = 1250, payoutCurrency = "EUR", payoutAccountId = "acct_1" }, ct);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal("/api/partners/acme", response.Headers.Location?.ToString());
+        var partner = await TestOrg.Json(await _org.Viewer.GetAsync("/api/partners/acme", ct));
+        Assert.Equal("Acme", partner["name"]!.GetValue<string>());
+        Assert.Equal(1250, partner["commissionRateBps"]!.GetValue<int>());
+        Assert.Equal("EUR", partner["payoutCurrency"]!.GetValue<string>());
+        Assert.Equal("acct_1", partner["payoutAccountId"]!.GetValue<string>());
+        var list = await TestOrg.Json(await _org.Viewer.GetAsync("/api/partners", ct));
+        Assert.Equal(["acme"], list["data"]!.AsArray().Select(p => p!["id"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task Create_WithoutId_GeneratesOne()
+    {
+        var id = await _org.CreatePartnerAsync();
+
+        Assert.StartsWith("pt_", id, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Create_WithExistingId_Returns409Conflict()
+    {
+        await _org.CreatePartnerAsync("dup");
+
+        var response = await _org.Manager.PostAsJsonAsync("/api/partners", new { id = "dup", name = "Other", email = "o@example.com", commissionRateBps = 1 }, TestContext.Current.CancellationToken);
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Conflict, "conflict");
+        Assert.Equal("Partner", (await TestOrg.Json(await _org.Viewer.GetAsync("/api/partners/dup", TestContext.Current.CancellationToken)))["name"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Update_WithIfMatch_ChangesAndRejectsStaleVersions()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var id = await _org.CreatePartnerAsync(account: "acct_old");
+        using var update = new HttpRequestMessage(HttpMethod.Patch, $"/api/partners/{id}") { Content = JsonContent.Create(new { commissionRateBps = 2000, payoutAccountId = "" }) };
+        update.Headers.TryAddWithoutValidation("If-Match", "\"1\"");
+
+        var response = await _org.Manager.SendAsync(update, ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var partner = await TestOrg.Json(response);
+        Assert.Equal(2000, partner["commissionRateBps"]!.GetValue<int>());
+        Assert.Null(partner["payoutAccountId"]);
+        Assert.Equal(2, partner["version"]!.GetValue<long>());
+        using var stale = new HttpRequestMessage(HttpMethod.Patch, $"/api/partners/{id}") { Content = JsonContent.Create(new { name = "Stale" }) };
+        stale.Headers.TryAddWithoutValidation("If-Match", "\"1\"");
+        await ProblemAssert.IsProblemAsync(await _org.Manager.SendAsync(stale, ct), HttpStatusCode.PreconditionFailed, "precondition_failed");
+    }
+
+    [Fact]
+    public async Task GetAndUpdate_UnknownPartner_Return404()
+    {
+        var ct = TestContext.Current.CancellationToken;
+
+        await ProblemAssert.IsProblemAsync(await _org.Viewer.GetAsync("/api/partners/nobody", ct), HttpStatusCode.NotFound, "not_found");
+        await ProblemAssert.IsProblemAsync(await _org.Manager.PatchAsJsonAsync("/api/partners/nobody", new { name = "x" }, ct), HttpStatusCode.NotFound, "not_found");
+        await ProblemAssert.IsProblemAsync(await _org.Viewer.GetAsync("/api/partners/nobody/payout-summary", ct), HttpStatusCode.NotFound, "not_found");
+    }
+
+    [Fact]
+    public async Task PayoutSummary_SumsLifetimePaidPendingAndFailedPerCurrency()
+    {
+        var partnerId = await _org.CreatePartnerAsync();
+        var paid = (await _org.CreatePayoutAsync(partnerId, 5_000))["id"]!.GetValue<string>();
+        await _org.ActAsync(_org.Approver, paid, "approve");
+        var paidPayout = await _org.ActAsync(_org.Finance, paid, "mark-paid");
+        var failed = (await _org.CreatePayoutAsync(partnerId, 700))["id"]!.GetValue<string>();
+        await _org.ActAsync(_org.Approver, failed, "approve");
+        await _org.ActAsync(_org.Finance, failed, "mark-processing");
+        await _org.ActAsync(_org.Finance, failed, "mark-failed");
+        await _org.CreatePayoutAsync(partnerId, 300);
+        var approved = (await _org.CreatePayoutAsync(partnerId, 200))["id"]!.GetValue<string>();
+        await _org.ActAsync(_org.Approver, approved, "approve");
+
+        var summary = await TestOrg.Json(await _org.Viewer.GetAsync($"/api/partners/{partnerId}/payout-summary", TestContext.Current.CancellationToken));
+
+        Assert.Equal(partnerId, summary["partnerId"]!.GetValue<string>());
+        var usd = summary["currencies"]!.AsArray().Single()!;
+        Assert.Equal(1, usd["lifetimePaid"]!["count"]!.GetValue<long>());
+        Assert.Equal(5_000, usd["lifetimePaid"]!["amount"]!.GetValue<long>());
+        Assert.Equal(2, usd["pending"]!["count"]!.GetValue<long>());
+        Assert.Equal(500, usd["pending"]!["amount"]!.GetValue<long>());
+        Assert.Equal(700, usd["failed"]!["amount"]!.GetValue<long>());
+        Assert.Equal(paid, summary["lastPayout"]!["id"]!.GetValue<string>());
+        Assert.Equal(paidPayout["paidAt"]!.GetValue<string>(), summary["lastPayout"]!["paidAt"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task PayoutSummary_WithNoPayouts_HasNoLastPayout()
+    {
+        var partnerId = await _org.CreatePartnerAsync();
+
+        var summary = await TestOrg.Json(await _org.Viewer.GetAsync($"/api/partners/{partnerId}/payout-summary", TestContext.Current.CancellationToken));
+
+        Assert.Empty(summary["currencies"]!.AsArray());
+        Assert.Null(summary["lastPayout"]);
+    }
+}
