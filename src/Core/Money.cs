@@ -13,9 +13,11 @@ public readonly record struct Money(long MinorUnits, Currency Currency)
     /// <summary>Formats in major units with the currency's decimals and an invariant '.' separator: 1234.56, 1234 (JPY), 1.234 (BHD).</summary>
     public string ToMajorUnitString()
     {
-        var scale = PowersOfTen[Currency.DecimalPlaces];
-        var whole = Math.Abs(MinorUnits / scale);
-        var fraction = Math.Abs(MinorUnits % scale);
+        var scale = (ulong)PowersOfTen[Currency.DecimalPlaces];
+        // Unsigned magnitude: Math.Abs(long.MinValue) would overflow.
+        var magnitude = MinorUnits < 0 ? (ulong)(-(MinorUnits + 1)) + 1 : (ulong)MinorUnits;
+        var whole = magnitude / scale;
+        var fraction = magnitude % scale;
         var sign = MinorUnits < 0 ? "-" : "";
         return Currency.DecimalPlaces == 0
             ? string.Create(CultureInfo.InvariantCulture, $"{sign}{whole}")

@@ -29,14 +29,22 @@ public readonly record struct Period
     /// <summary>The first instant after the period, UTC (exclusive end).</summary>
     public DateTimeOffset End => Start.AddMonths(Months);
 
-    public static Period Month(int year, int month) => new(year, month, 1);
+    public const int MinYear = 1970;
+
+    // The last year whose every period still has an end (DateTimeOffset stops at 9999-12-31).
+    public const int MaxYear = 9998;
+
+    public static Period Month(int year, int month) =>
+        year is >= MinYear and <= MaxYear && month is >= 1 and <= 12
+            ? new(year, month, 1)
+            : throw new ArgumentOutOfRangeException(nameof(month), $"{year:D4}-{month:D2} is not a supported month.");
 
     public static bool TryParse([NotNullWhen(true)] string? text, out Period period)
     {
         period = default;
         if (text is null || text.Length != 7 || text[4] != '-'
             || !int.TryParse(text.AsSpan(0, 4), NumberStyles.None, CultureInfo.InvariantCulture, out var year)
-            || year < 1970)
+            || year is < MinYear or > MaxYear)
         {
             return false;
         }

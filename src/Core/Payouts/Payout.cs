@@ -43,10 +43,7 @@ public sealed record Payout
 
     public static PayoutEvent Create(PayoutDraft draft, Actor actor, DateTimeOffset now)
     {
-        if (draft.Amount.MinorUnits is <= 0 or > Money.MaxPayoutAmount)
-        {
-            throw new ArgumentOutOfRangeException(nameof(draft), draft.Amount, "A payout amount must be positive and within the contract's limit.");
-        }
+        EnsureValidAmount(draft.Amount.MinorUnits);
 
         var payout = new Payout
         {
@@ -67,8 +64,14 @@ public sealed record Payout
         return new PayoutEvent(PayoutAction.Create, payout, PreviousStatus: null, actor, now, draft.Reason);
     }
 
-    public Outcome<PayoutEvent> Update(PayoutChanges changes, Actor actor, DateTimeOffset now) =>
-        Change(PayoutAction.Update, actor, now, reason: null, payout => payout with
+    public Outcome<PayoutEvent> Update(PayoutChanges changes, Actor actor, DateTimeOffset now)
+    {
+        if (changes.Amount is { } amount)
+        {
+            EnsureValidAmount(amount);
+        }
+
+        return Change(PayoutAction.Update, actor, now, reason: null, payout => payout with
         {
             Amount = new Money(changes.Amount ?? Amount.MinorUnits, changes.Currency ?? Amount.Currency),
             Period = changes.Period ?? Period,
@@ -76,14 +79,18 @@ public sealed record Payout
             Metadata = changes.Metadata ?? Metadata,
             UpdatedBy = actor.Id,
         });
+    }
 
     public Outcome<PayoutEvent> Delete(Actor actor, DateTimeOffset now) =>
         Change(PayoutAction.Delete, actor, now, reason: null, payout => payout);
 
     public Outcome<PayoutEvent> Approve(Actor actor, DateTimeOffset now)
     {
-        // Separation of duties: nobody approves a payout they created or last edited.
-        if (actor.Kind == ActorKind.User && ((Source == PayoutSource.Manual && CreatedBy == actor.Id) || UpdatedBy == actor.Id))
+        // Separation of duties: nobody approves a payout they created or last edited. Checked only where the
+        // table allows approval at all, so that an illegal pair is always invalid_transition.
+        if (PayoutTransitions.TryGetTarget(Status, PayoutAction.Approve, out _)
+            && actor.Kind == ActorKind.User
+            && ((Source == PayoutSource.Manual && CreatedBy == actor.Id) || UpdatedBy == actor.Id))
         {
             return new Failure(Core.FailureCode.SeparationOfDuties, "A payout cannot be approved by the user who created or edited it.");
         }
@@ -166,6 +173,14 @@ public sealed record Payout
 
         var next = apply(this) with { Status = to, Version = Version + 1, UpdatedAt = now };
         return new PayoutEvent(action, next, Status, actor, now, reason);
+    }
+
+    private static void EnsureValidAmount(long minorUnits)
+    {
+        if (minorUnits is <= 0 or > Money.MaxPayoutAmount)
+        {
+            throw new ArgumentOutOfRangeException(nameof(minorUnits), minorUnits, "A payout amount must be positive and within the contract's limit.");
+        }
     }
 
     private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;

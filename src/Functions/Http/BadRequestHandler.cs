@@ -51,10 +51,14 @@ public sealed partial class BadRequestHandler(IProblemDetailsService problemDeta
     {
         if (exception.InnerException is JsonException json)
         {
-            // "$.metadata.region" or "$.payoutIds[3]" → the top-level property the client sent.
-            var field = json.Path is { Length: > 2 } path ? TopLevelProperty().Match(path).Groups[1].Value : "body";
-            var message = json.Path is { Length: > 2 } ? "The value has the wrong type or is out of range." : "The body is not well-formed JSON.";
-            return (field.Length == 0 ? "body" : field, message);
+            // System.Text.Json wraps a syntax error around its (internal) JsonReaderException, whose path is
+            // merely where parsing stopped; for a value of the wrong type or range the path names the field
+            // ("$.metadata.region", "$.payoutIds[3]").
+            var syntaxError = json.InnerException?.GetType().Name == "JsonReaderException";
+            var field = !syntaxError && json.Path is { } path ? TopLevelProperty().Match(path).Groups[1].Value : "";
+            return field.Length == 0
+                ? ("body", "The body is not well-formed JSON of the expected shape.")
+                : (field, "The value has the wrong type or is out of range.");
         }
 
         // The messages are the framework's, e.g. 'Failed to bind parameter "int? limit" from "abc".' or

@@ -1,0 +1,133 @@
+using System.Net;
+using System.Text;
+
+namespace PartnerBase.Functions.Tests;
+
+/// <summary>Bad input gets a clear 4xx problem naming the field at fault, and changes nothing.</summary>
+public sealed class MalformedRequestTests(ApiFactory factory)
+{
+    private const string Valid = """ "partnerId": "{partner}", "currency": "USD", "period": "2026-07" """;
+
+    public static TheoryData<string, string, string, string, int, string?> Cases => new()
+    {
+        // name, method, path, body, status, field at fault
+        { "not JSON", "POST", "/api/payouts", "{\"partnerId\":", 400, "body" },
+        { "array instead of object", "POST", "/api/payouts", "[1,2]", 400, "body" },
+        { "empty body", "POST", "/api/payouts", "", 400, "body" },
+        { "amount as string", "POST", "/api/payouts", $$"""{ {{Valid}}, "amount": "100" }""", 400, "amount" },
+        { "fractional amount", "POST", "/api/payouts", $$"""{ {{Valid}}, "amount": 10.5 }""", 400, "amount" },
+        { "zero amount", "POST", "/api/payouts", $$"""{ {{Valid}}, "amount": 0 }""", 400, "amount" },
+        { "negative amount", "POST", "/api/payouts", $$"""{ {{Valid}}, "amount": -100 }""", 400, "amount" },
+        { "amount over the limit", "POST", "/api/payouts", $$"""{ {{Valid}}, "amount": 1000000000001 }""", 400, "amount" },
+        { "amount overflowing int64", "POST", "/api/payouts", $$"""{ {{Valid}}, "amount": 9223372036854775808 }""", 400, "amount" },
+        { "amount in exponent form", "POST", "/api/payouts", $$"""{ {{Valid}}, "amount": 1e30 }""", 400, "amount" },
+        { "amount boolean", "POST", "/api/payouts", $$"""{ {{Valid}}, "amount": true }""", 400, "amount" },
+        { "amount missing", "POST", "/api/payouts", $$"""{ {{Valid}} }""", 400, "amount" },
+        { "lower-case currency", "POST", "/api/payouts", """{ "partnerId": "{partner}", "amount": 1, "currency": "usd", "period": "2026-07" }""", 400, "currency" },
+        { "unknown currency", "POST", "/api/payouts", """{ "partnerId": "{partner}", "amount": 1, "currency": "XYZ", "period": "2026-07" }""", 400, "currency" },
+        { "two-letter currency", "POST", "/api/payouts", """{ "partnerId": "{partner}", "amount": 1, "currency": "US", "period": "2026-07" }""", 400, "currency" },
+        { "numeric currency", "POST", "/api/payouts", """{ "partnerId": "{partner}", "amount": 1, "currency": 840, "period": "2026-07" }""", 400, "currency" },
+        { "month 13", "POST", "/api/payouts", """{ "partnerId": "{partner}", "amount": 1, "currency": "USD", "period": "2026-13" }""", 400, "period" },
+        { "quarter 5", "POST", "/api/payouts", """{ "partnerId": "{partner}", "amount": 1, "currency": "USD", "period": "2026-Q5" }""", 400, "period" },
+        { "two-digit year", "POST", "/api/payouts", """{ "partnerId": "{partner}", "amount": 1, "currency": "USD", "period": "26-07" }""", 400, "period" },
+        { "period missing", "POST", "/api/payouts", """{ "partnerId": "{partner}", "amount": 1, "currency": "USD" }""", 400, "period" },
+        { "unknown partner", "POST", "/api/payouts", """{ "partnerId": "ghost", "amount": 1, "currency": "USD", "period": "2026-07" }""", 400, "partnerId" },
+        { "partner missing", "POST", "/api/payouts", """{ "amount": 1, "currency": "USD", "period": "2026-07" }""", 400, "partnerId" },
+        { "partner as number", "POST", "/api/payouts", """{ "partnerId": 7, "amount": 1, "currency": "USD", "period": "2026-07" }""", 400, "partnerId" },
+        { "21 metadata keys", "POST", "/api/payouts", $$"""{ {{Valid}}, "amount": 1, "metadata": { {{string.Join(",", Enumerable.Range(0, 21).Select(i => $"\"k{i}\":\"v\""))}} } }""", 400, "metadata" },
+        { "metadata value not a string", "POST", "/api/payouts", $$"""{ {{Valid}}, "amount": 1, "metadata": { "k": 1 } }""", 400, "metadata" },
+        { "metadata key too long", "POST", "/api/payouts", $$"""{ {{Valid}}, "amount": 1, "metadata": { "{{new string('k', 41)}}": "v" } }""", 400, "metadata" },
+        { "metadata not an object", "POST", "/api/payouts", $$"""{ {{Valid}}, "amount": 1, "metadata": "x" }""", 400, "metadata" },
+        { "notes too long", "POST", "/api/payouts", $$"""{ {{Valid}}, "amount": 1, "notes": "{{new string('n', 2001)}}" }""", 400, "notes" },
+        { "body over 1 MiB", "POST", "/api/payouts", $$"""{ {{Valid}}, "amount": 1, "notes": "{{new string('n', 1_100_000)}}" }""", 413, null },
+        { "update with negative amount", "PATCH", "/api/payouts/{payout}", """{ "amount": -1 }""", 400, "amount" },
+        { "update with nothing", "PATCH", "/api/payouts/{payout}", "{}", 400, "body" },
+        { "update with bad period", "PATCH", "/api/payouts/{payout}", """{ "period": "July" }""", 400, "period" },
+        { "reject reason too long", "POST", "/api/payouts/{payout}/reject", $$"""{ "reason": "{{new string('r', 1001)}}" }""", 400, "reason" },
+        { "mark-paid reference wrong type", "POST", "/api/payouts/{payout}/mark-paid", """{ "paymentReference": 5 }""", 400, "paymentReference" },
+        { "bulk-approve empty", "POST", "/api/payouts/bulk-approve", """{ "payoutIds": [] }""", 400, "payoutIds" },
+        { "bulk-approve not a list", "POST", "/api/payouts/bulk-approve", """{ "payoutIds": "po_1" }""", 400, "payoutIds" },
+        { "list limit 0", "GET", "/api/payouts?limit=0", "", 400, "limit" },
+        { "list limit text", "GET", "/api/payouts?limit=ten", "", 400, "limit" },
+        { "list unknown status", "GET", "/api/payouts?status=pending", "", 400, "status" },
+        { "list forged cursor", "GET", "/api/payouts?cursor=not-a-cursor", "", 400, "cursor" },
+        { "list bad period", "GET", "/api/payouts?period=2026-7", "", 400, "period" },
+        { "list unknown expand", "GET", "/api/payouts?expand=owner", "", 400, "expand" },
+        { "stats bad period", "GET", "/api/payouts/stats?period=Q3", "", 400, "period" },
+        { "audit limit too big", "GET", "/api/audit-log?limit=101", "", 400, "limit" },
+        { "partner rate over 100%", "POST", "/api/partners", """{ "name": "P", "email": "p@example.com", "commissionRateBps": 10001 }""", 400, "commissionRateBps" },
+        { "partner bad email", "POST", "/api/partners", """{ "name": "P", "email": "not-an-email", "commissionRateBps": 100 }""", 400, "email" },
+        { "partner bad id", "POST", "/api/partners", """{ "id": "a/b", "name": "P", "email": "p@example.com", "commissionRateBps": 100 }""", 400, "id" },
+        { "organization lower-case minimum currency", "PATCH", "/api/organization", """{ "minimumPayouts": { "usd": 5 } }""", 400, "minimumPayouts" },
+        { "organization bad approver email", "PATCH", "/api/organization", """{ "approverEmails": ["nobody"] }""", 400, "approverEmails" },
+        { "organization automaticPayments as string", "PATCH", "/api/organization", """{ "automaticPayments": "yes" }""", 400, "automaticPayments" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task Request_Malformed_Returns4xxProblemAndChangesNothing(string name, string method, string path, string body, int status, string? field)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var org = new TestOrg(factory);
+        var partnerId = await org.CreatePartnerAsync();
+        var payoutId = (await org.CreatePayoutAsync(partnerId))["id"]!.GetValue<string>();
+        var before = await SnapshotAsync(org);
+        using var request = new HttpRequestMessage(new HttpMethod(method), path.Replace("{payout}", payoutId, StringComparison.Ordinal))
+        {
+            Content = method == "GET" ? null : new StringContent(body.Replace("{partner}", partnerId, StringComparison.Ordinal), Encoding.UTF8, "application/json"),
+        };
+
+        var response = await org.Admin.SendAsync(request, ct);
+
+        if (field is null)
+        {
+            await ProblemAssert.IsProblemAsync(response, (HttpStatusCode)status, "payload_too_large");
+        }
+        else
+        {
+            var problem = await ProblemAssert.IsValidationProblemAsync(response, field);
+            Assert.False(string.IsNullOrEmpty(problem["detail"]?.GetValue<string>()), name);
+        }
+
+        Assert.Equal(before, await SnapshotAsync(org));
+    }
+
+    [Fact]
+    public async Task Request_WithNonJsonContentType_Returns415()
+    {
+        var org = new TestOrg(factory);
+
+        var response = await org.Manager.PostAsync("/api/payouts", new StringContent("amount=1", Encoding.UTF8, "application/x-www-form-urlencoded"), TestContext.Current.CancellationToken);
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.UnsupportedMediaType, "unsupported_media_type");
+    }
+
+    [Fact]
+    public async Task Request_WithOverlongIdempotencyKey_Returns400()
+    {
+        var org = new TestOrg(factory);
+        var partnerId = await org.CreatePartnerAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/payouts")
+        {
+            Content = new StringContent($$"""{ "partnerId": "{{partnerId}}", "amount": 1, "currency": "USD", "period": "2026-07" }""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("Idempotency-Key", new string('k', 256));
+
+        var response = await org.Manager.SendAsync(request, TestContext.Current.CancellationToken);
+
+        await ProblemAssert.IsValidationProblemAsync(response, "Idempotency-Key");
+        Assert.Empty((await TestOrg.Json(await org.Viewer.GetAsync("/api/payouts", TestContext.Current.CancellationToken)))["data"]!.AsArray());
+    }
+
+    private static async Task<string> SnapshotAsync(TestOrg org)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var parts = new List<string>();
+        foreach (var path in new[] { "/api/payouts?limit=100", "/api/partners?limit=100", "/api/audit-log?limit=100", "/api/organization" })
+        {
+            parts.Add(await org.Viewer.GetStringAsync(path, ct));
+        }
+
+        return string.Join("\n", parts);
+    }
+}

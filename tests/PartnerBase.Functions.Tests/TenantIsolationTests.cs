@@ -1,0 +1,75 @@
+using System.Net;
+using System.Net.Http.Json;
+
+namespace PartnerBase.Functions.Tests;
+
+/// <summary>An admin of another organization, holding real ids of this one, can neither see nor change anything.</summary>
+public sealed class TenantIsolationTests(ApiFactory factory)
+{
+    [Fact]
+    public async Task EveryRoute_WithAnotherOrganizationsToken_Returns404OrEmptyAndChangesNothing()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var victim = new TestOrg(factory);
+        var partnerId = await victim.CreatePartnerAsync("shared-looking-id");
+        var pending = (await victim.CreatePayoutAsync(partnerId))["id"]!.GetValue<string>();
+        var approved = (await victim.CreatePayoutAsync(partnerId))["id"]!.GetValue<string>();
+        await victim.ActAsync(victim.Approver, approved, "approve");
+        await victim.Admin.PatchAsJsonAsync("/api/organization", new { approverEmails = new[] { "boss@victim.example" } }, ct);
+        var before = await SnapshotAsync(victim);
+        var attacker = new TestOrg(factory).Client("intruder", "admin");
+
+        foreach (var (method, path) in new[]
+        {
+            ("GET", $"/api/payouts/{pending}"),
+            ("PATCH", $"/api/payouts/{pending}"),
+            ("DELETE", $"/api/payouts/{pending}"),
+            ("POST", $"/api/payouts/{pending}/approve"),
+            ("POST", $"/api/payouts/{pending}/reject"),
+            ("POST", $"/api/payouts/{approved}/mark-processing"),
+            ("POST", $"/api/payouts/{approved}/mark-paid"),
+            ("POST", $"/api/payouts/{approved}/mark-failed"),
+            ("GET", $"/api/partners/{partnerId}"),
+            ("PATCH", $"/api/partners/{partnerId}"),
+            ("GET", $"/api/partners/{partnerId}/payout-summary"),
+        })
+        {
+            using var request = new HttpRequestMessage(new HttpMethod(method), path)
+            {
+                Content = method is "PATCH" or "POST" ? JsonContent.Create(new { amount = 1, name = "pwned" }) : null,
+            };
+            await ProblemAssert.IsProblemAsync(await attacker.SendAsync(request, ct), HttpStatusCode.NotFound, "not_found");
+        }
+
+        foreach (var path in new[] { $"/api/payouts?partnerId={partnerId}", "/api/payouts", "/api/partners", $"/api/audit-log?payoutId={pending}", "/api/audit-log" })
+        {
+            var page = await TestOrg.Json(await attacker.GetAsync(path, ct));
+            Assert.Empty(page["data"]!.AsArray());
+        }
+
+        Assert.Empty((await TestOrg.Json(await attacker.GetAsync($"/api/payouts/stats?partnerId={partnerId}", ct)))["currencies"]!.AsArray());
+        var csv = await attacker.GetStringAsync($"/api/payouts/export?partnerId={partnerId}", ct);
+        Assert.Single(csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries));
+        var bulk = await TestOrg.Json(await attacker.PostAsJsonAsync("/api/payouts/bulk-approve", new { payoutIds = new[] { pending } }, ct));
+        Assert.Empty(bulk["approved"]!.AsArray());
+        Assert.Equal("not_found", bulk["skipped"]![0]!["code"]!.GetValue<string>());
+        var create = await attacker.PostAsJsonAsync("/api/payouts", new { partnerId, amount = 1, currency = "USD", period = "2026-07" }, ct);
+        await ProblemAssert.IsValidationProblemAsync(create, "partnerId");
+        var settings = await TestOrg.Json(await attacker.PatchAsJsonAsync("/api/organization", new { automaticPayments = true }, ct));
+        Assert.NotEqual(victim.Id, settings["orgId"]!.GetValue<string>());
+
+        Assert.Equal(before, await SnapshotAsync(victim));
+    }
+
+    private static async Task<string> SnapshotAsync(TestOrg org)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var parts = new List<string>();
+        foreach (var path in new[] { "/api/payouts?limit=100", "/api/partners?limit=100", "/api/audit-log?limit=100", "/api/organization", "/api/payouts/stats" })
+        {
+            parts.Add(await org.Viewer.GetStringAsync(path, ct));
+        }
+
+        return string.Join("\n", parts);
+    }
+}
