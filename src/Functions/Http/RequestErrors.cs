@@ -65,47 +65,11 @@ public sealed class RequestErrors
         return value;
     }
 
-    public Currency? Currency(string field, string? code, bool required)
-    {
-        if (code is null)
-        {
-            if (required)
-            {
-                Add(field, "Required.");
-            }
+    public Currency? Currency(string field, string? code, bool required) =>
+        Parse<Currency>(field, code, required, Core.Currency.TryParse, "Must be an upper-case ISO 4217 currency code such as USD.");
 
-            return null;
-        }
-
-        if (Core.Currency.TryParse(code, out var currency))
-        {
-            return currency;
-        }
-
-        Add(field, "Must be an upper-case ISO 4217 currency code such as USD.");
-        return null;
-    }
-
-    public Period? Period(string field, string? text, bool required)
-    {
-        if (text is null)
-        {
-            if (required)
-            {
-                Add(field, "Required.");
-            }
-
-            return null;
-        }
-
-        if (Core.Period.TryParse(text, out var period))
-        {
-            return period;
-        }
-
-        Add(field, "Must be a month YYYY-MM or a quarter YYYY-Qn.");
-        return null;
-    }
+    public Period? Period(string field, string? text, bool required) =>
+        Parse<Period>(field, text, required, Core.Period.TryParse, "Must be a month YYYY-MM or a quarter YYYY-Qn.");
 
     public IReadOnlyDictionary<string, string>? Metadata(string field, Dictionary<string, string>? metadata)
     {
@@ -144,6 +108,30 @@ public sealed class RequestErrors
         }
 
         return email;
+    }
+
+    private delegate bool TryParser<T>(string? text, out T value);
+
+    private T? Parse<T>(string field, string? text, bool required, TryParser<T> tryParse, string message)
+        where T : struct
+    {
+        if (text is null)
+        {
+            if (required)
+            {
+                Add(field, "Required.");
+            }
+
+            return null;
+        }
+
+        if (tryParse(text, out var value))
+        {
+            return value;
+        }
+
+        Add(field, message);
+        return null;
     }
 
     public PageRequest? Page(int? limit, string? cursor)
