@@ -128,9 +128,12 @@ public sealed record Payout
     /// Folds a payout's events, oldest first, into its current state (null once deleted).
     /// Each event must follow the table and the version chain; a broken chain is corrupt data, so it throws.
     /// </summary>
-    public static Payout? Replay(IEnumerable<PayoutEvent> events)
+    public static Payout? Replay(IEnumerable<PayoutEvent> events) => Replay(null, events);
+
+    /// <summary>Applies a payout's events newer than <paramref name="from"/> (a stored state, possibly behind).</summary>
+    public static Payout? Replay(Payout? from, IEnumerable<PayoutEvent> events)
     {
-        Payout? current = null;
+        var current = from;
         var deleted = false;
         foreach (var change in events)
         {

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using PartnerBase.Core.Storage;
@@ -11,6 +12,10 @@ public sealed class PayoutService(IPayoutStore store, TimeProvider timeProvider)
 
     // Enough parallel saves to hide store latency without flooding it (or the Cosmos RU budget).
     private const int BulkConcurrency = 8;
+
+    // Partners are never deleted, so one that was seen to exist always will: creating a payout for it
+    // needs no read of the partner after the first.
+    private readonly ConcurrentDictionary<(string OrgId, string PartnerId), byte> _knownPartners = new();
 
     public async Task<Outcome<Payout>> GetAsync(string orgId, string payoutId, string? partnerScope = null, CancellationToken cancellationToken = default)
     {
@@ -26,15 +31,20 @@ public sealed class PayoutService(IPayoutStore store, TimeProvider timeProvider)
     /// </summary>
     public async Task<Outcome<Payout>> CreateAsync(NewPayout request, Actor actor, string? idempotencyKey = null, CancellationToken cancellationToken = default)
     {
-        if (await store.GetPartnerAsync(request.OrgId, request.PartnerId, cancellationToken) is null)
+        if (!_knownPartners.ContainsKey((request.OrgId, request.PartnerId)))
         {
-            return Failure.Validation("partnerId", $"Partner '{request.PartnerId}' does not exist in this organization.");
+            if (await store.GetPartnerAsync(request.OrgId, request.PartnerId, cancellationToken) is null)
+            {
+                return Failure.Validation("partnerId", $"Partner '{request.PartnerId}' does not exist in this organization.");
+            }
+
+            _knownPartners.TryAdd((request.OrgId, request.PartnerId), 0);
         }
 
         var id = idempotencyKey is null ? NewId("po_") : IdFromKey("po_", request.OrgId, idempotencyKey);
         var draft = new PayoutDraft(id, request.OrgId, request.PartnerId, request.Amount, request.Period, request.Notes, request.Metadata);
         var created = Payout.Create(draft, actor, timeProvider.GetUtcNow());
-        if (await store.TrySaveChangeAsync(created, cancellationToken))
+        if (await store.TrySaveChangeAsync(created, current: null, cancellationToken))
         {
             return created.Payout;
         }
@@ -73,7 +83,7 @@ public sealed class PayoutService(IPayoutStore store, TimeProvider timeProvider)
             return decision.Failure!;
         }
 
-        return await store.TrySaveChangeAsync(decision.Value, cancellationToken)
+        return await store.TrySaveChangeAsync(decision.Value, payout, cancellationToken)
             ? decision.Value.Payout
             : Failure.Conflict("The payout was changed concurrently; re-read it and retry.");
     }

@@ -14,11 +14,11 @@ public interface IPayoutStore
     Task<Payout?> GetPayoutAsync(string orgId, string payoutId, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Records a change: its event, then the payout's new state (or its removal, for a delete).
-    /// Succeeds only if the stored payout is still at <c>change.Sequence - 1</c> (absent, for a create);
-    /// false means a concurrent change won and nothing was written.
+    /// Records a change: its event, then the payout's new state (or its removal, for a delete). A compare-and-swap:
+    /// it succeeds only if the stored payout is still <paramref name="current"/>, the state the change was decided
+    /// from (null for a create); false means a concurrent change won and this one was not recorded.
     /// </summary>
-    Task<bool> TrySaveChangeAsync(PayoutEvent change, CancellationToken cancellationToken = default);
+    Task<bool> TrySaveChangeAsync(PayoutEvent change, Payout? current, CancellationToken cancellationToken = default);
 
     /// <summary>One page, newest first (created at, then id, descending).</summary>
     Task<Page<Payout>> ListPayoutsAsync(string orgId, PayoutFilter filter, PageRequest page, CancellationToken cancellationToken = default);

@@ -26,13 +26,13 @@ public sealed class InMemoryPayoutStore(TimeProvider timeProvider) : IPayoutStor
         }
     }
 
-    public Task<bool> TrySaveChangeAsync(PayoutEvent change, CancellationToken cancellationToken = default)
+    public Task<bool> TrySaveChangeAsync(PayoutEvent change, Payout? current, CancellationToken cancellationToken = default)
     {
         var partition = For(change.OrgId);
         lock (partition.Gate)
         {
             var storedVersion = partition.Payouts.GetValueOrDefault(change.PayoutId)?.Version ?? 0;
-            if (storedVersion != change.Sequence - 1 || partition.Events.ContainsKey(change.Id))
+            if (storedVersion != (current?.Version ?? 0) || storedVersion != change.Sequence - 1 || partition.Events.ContainsKey(change.Id))
             {
                 return Task.FromResult(false);
             }

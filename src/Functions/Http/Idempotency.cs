@@ -49,23 +49,27 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IPayoutStore sto
         var cancellationToken = context.RequestAborted;
         var hash = await HashRequestAsync(context.Request, cancellationToken);
         var now = timeProvider.GetUtcNow();
-        var existing = await store.GetIdempotencyRecordAsync(caller.OrgId, key, cancellationToken);
-        if (existing is not null)
+        var pending = new IdempotencyRecord(caller.OrgId, key, hash, now, now + Lock, now + Retention, Response: null);
+
+        // Claim the key first: on the usual path (a new key) that is the only extra request.
+        if (!await store.TryCreateIdempotencyRecordAsync(pending, cancellationToken))
         {
-            if (existing.RequestHash != hash)
+            var existing = await store.GetIdempotencyRecordAsync(caller.OrgId, key, cancellationToken);
+            if (existing is not null && existing.RequestHash != hash)
             {
                 await WriteProblemAsync(context, StatusCodes.Status422UnprocessableEntity, "idempotency_key_reuse",
                     $"This {HeaderName} was used with a different request.");
                 return;
             }
 
-            if (existing.Response is { } saved)
+            if (existing?.Response is { } saved)
             {
                 await ReplayAsync(context, saved);
                 return;
             }
 
-            if (existing.LockedUntil > now)
+            // Still running elsewhere, unless its lock expired (that instance died): then take the key over.
+            if (existing is not null && existing.LockedUntil > now)
             {
                 await WriteProblemAsync(context, StatusCodes.Status409Conflict, "conflict",
                     $"A request with this {HeaderName} is still being processed; retry later.");
@@ -73,14 +77,12 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IPayoutStore sto
             }
 
             await store.DeleteIdempotencyRecordAsync(caller.OrgId, key, cancellationToken);
-        }
-
-        var pending = new IdempotencyRecord(caller.OrgId, key, hash, now, now + Lock, now + Retention, Response: null);
-        if (!await store.TryCreateIdempotencyRecordAsync(pending, cancellationToken))
-        {
-            await WriteProblemAsync(context, StatusCodes.Status409Conflict, "conflict",
-                $"A request with this {HeaderName} is still being processed; retry later.");
-            return;
+            if (!await store.TryCreateIdempotencyRecordAsync(pending, cancellationToken))
+            {
+                await WriteProblemAsync(context, StatusCodes.Status409Conflict, "conflict",
+                    $"A request with this {HeaderName} is still being processed; retry later.");
+                return;
+            }
         }
 
         await RunAndKeepAsync(context, pending);

@@ -26,12 +26,12 @@ public class InMemoryPayoutStoreTests
     {
         var created = await CreateAsync("po_1");
         var approved = created.Approve(Approver, _time.GetUtcNow()).Value;
-        Assert.True(await _store.TrySaveChangeAsync(approved, Cancellation));
+        Assert.True(await _store.TrySaveChangeAsync(approved, created, Cancellation));
 
         // Decided from version 1 while another writer already moved the payout to version 2.
         var rejected = created.Reject(Approver, "late", _time.GetUtcNow()).Value;
 
-        Assert.False(await _store.TrySaveChangeAsync(rejected, Cancellation));
+        Assert.False(await _store.TrySaveChangeAsync(rejected, created, Cancellation));
         Assert.Equal(approved.Payout, await _store.GetPayoutAsync(OrgId, "po_1", Cancellation));
         Assert.Equal(2, (await _store.GetPayoutEventsAsync(OrgId, "po_1", cancellationToken: Cancellation)).Count);
     }
@@ -43,7 +43,7 @@ public class InMemoryPayoutStoreTests
 
         var duplicate = Payout.Create(TestDraft("po_1", amount: 777), Approver, _time.GetUtcNow());
 
-        Assert.False(await _store.TrySaveChangeAsync(duplicate, Cancellation));
+        Assert.False(await _store.TrySaveChangeAsync(duplicate, null, Cancellation));
         Assert.Equal(first, await _store.GetPayoutAsync(OrgId, "po_1", Cancellation));
     }
 
@@ -53,7 +53,7 @@ public class InMemoryPayoutStoreTests
         var created = await CreateAsync("po_1");
         var deleted = created.Delete(Manager, _time.GetUtcNow()).Value;
 
-        Assert.True(await _store.TrySaveChangeAsync(deleted, Cancellation));
+        Assert.True(await _store.TrySaveChangeAsync(deleted, created, Cancellation));
 
         Assert.Null(await _store.GetPayoutAsync(OrgId, "po_1", Cancellation));
         Assert.Empty((await _store.ListPayoutsAsync(OrgId, PayoutFilter.All, new PageRequest(10), Cancellation)).Items);
@@ -66,12 +66,12 @@ public class InMemoryPayoutStoreTests
     public async Task TrySaveChangeAsync_CreateAfterDelete_ReturnsFalse()
     {
         var created = await CreateAsync("po_1");
-        Assert.True(await _store.TrySaveChangeAsync(created.Delete(Manager, _time.GetUtcNow()).Value, Cancellation));
+        Assert.True(await _store.TrySaveChangeAsync(created.Delete(Manager, _time.GetUtcNow()).Value, created, Cancellation));
 
         // Reusing the id would append a second history to the kept audit trail of the deleted payout.
         var again = Payout.Create(TestDraft("po_1"), Manager, _time.GetUtcNow());
 
-        Assert.False(await _store.TrySaveChangeAsync(again, Cancellation));
+        Assert.False(await _store.TrySaveChangeAsync(again, null, Cancellation));
         Assert.Null(await _store.GetPayoutAsync(OrgId, "po_1", Cancellation));
     }
 
@@ -160,7 +160,7 @@ public class InMemoryPayoutStoreTests
     private async Task<Payout> CreateAsync(string id)
     {
         var created = Payout.Create(TestDraft(id), Manager, _time.GetUtcNow());
-        Assert.True(await _store.TrySaveChangeAsync(created, Cancellation));
+        Assert.True(await _store.TrySaveChangeAsync(created, null, Cancellation));
         return created.Payout;
     }
 }
