@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using PartnerBase.Core.Payouts;
 using PartnerBase.Core.Storage;
+using PartnerBase.Functions.Cosmos;
 using PartnerBase.Functions.Demo;
 using PartnerBase.Functions.Http;
 using PartnerBase.Functions.Security;
@@ -18,7 +19,16 @@ public static class ApiServices
     {
         var services = builder.Services;
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton<IPayoutStore, InMemoryPayoutStore>();
+        var storage = builder.Configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
+        if (storage.Provider == StorageProvider.Cosmos)
+        {
+            services.AddCosmosStore(builder.Environment);
+        }
+        else
+        {
+            services.AddSingleton<IPayoutStore, InMemoryPayoutStore>();
+        }
+
         services.AddSingleton<PayoutService>();
 
         services.Configure<JsonOptions>(options => ConfigureJson(options.SerializerOptions));

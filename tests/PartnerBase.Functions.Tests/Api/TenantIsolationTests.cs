@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 
-namespace PartnerBase.Functions.Tests;
+namespace PartnerBase.Functions.Tests.Api;
 
 /// <summary>An admin of another organization, holding real ids of this one, can neither see nor change anything.</summary>
 public sealed class TenantIsolationTests(ApiFactory factory)

@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace PartnerBase.Functions.Tests;
+namespace PartnerBase.Functions.Tests.Api;
 
 /// <summary>A fresh organization of one test, with a client per role and helpers that assert as they go.</summary>
 public sealed class TestOrg(ApiFactory factory, string? id = null)

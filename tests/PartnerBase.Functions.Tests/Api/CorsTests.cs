@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace PartnerBase.Functions.Tests;
+namespace PartnerBase.Functions.Tests.Api;
 
 public sealed class CorsTests(ApiFactory factory)
 {

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 
-namespace PartnerBase.Functions.Tests;
+namespace PartnerBase.Functions.Tests.Api;
 
 /// <summary>Bad input gets a clear 4xx problem naming the field at fault, and changes nothing.</summary>
 public sealed class MalformedRequestTests(ApiFactory factory)

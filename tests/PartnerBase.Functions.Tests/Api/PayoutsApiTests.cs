@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 
-namespace PartnerBase.Functions.Tests;
+namespace PartnerBase.Functions.Tests.Api;
 
 public sealed class PayoutsApiTests(ApiFactory factory)
 {

@@ -5,11 +5,14 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
-[assembly: AssemblyFixture(typeof(PartnerBase.Functions.Tests.ApiFactory))]
+[assembly: AssemblyFixture(typeof(PartnerBase.Functions.Tests.Api.ApiFactory))]
 
-namespace PartnerBase.Functions.Tests;
+namespace PartnerBase.Functions.Tests.Api;
 
-/// <summary>The app on the in-memory store with a signing key of the tests' own, shared by the whole assembly.</summary>
+/// <summary>
+/// The app with a signing key of the tests' own, shared by the whole assembly: on the in-memory store, or — where
+/// these files are compiled with COSMOS (tests/PartnerBase.Functions.CosmosTests) — on the Cosmos DB store.
+/// </summary>
 public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
 {
     public const string Issuer = "partnerbase-tests";
@@ -17,16 +20,40 @@ public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
 
     private static readonly byte[] SigningKey = RandomNumberGenerator.GetBytes(32);
 
+#if COSMOS
+    private readonly Storage.CosmosServer _cosmos = new();
+#endif
+
     // WebApplicationFactory builds its server lazily and without a lock; test classes running in parallel
     // would race to build two hosts with two stores. Start the one host before any test runs.
-    public ValueTask InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
+#if COSMOS
+        await _cosmos.InitializeAsync();
+#else
+        await Task.CompletedTask;
+#endif
         StartServer();
-        return ValueTask.CompletedTask;
     }
+
+#if COSMOS
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await _cosmos.DisposeAsync();
+    }
+#endif
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+#if COSMOS
+        builder.UseSetting("Storage:Provider", "cosmos");
+        builder.UseSetting("Cosmos:Endpoint", _cosmos.Endpoint);
+        builder.UseSetting("Cosmos:Key", _cosmos.Key);
+        builder.UseSetting("Cosmos:Database", _cosmos.Database);
+        builder.UseSetting("Cosmos:Container", _cosmos.ContainerName);
+        builder.UseSetting("Cosmos:DisableServerCertificateValidation", "true");
+#endif
         builder.UseSetting("Authentication:Schemes:Bearer:ValidIssuer", Issuer);
         builder.UseSetting("Authentication:Schemes:Bearer:ValidAudiences:0", Audience);
         builder.UseSetting("Authentication:Schemes:Bearer:SigningKeys:0:Issuer", Issuer);

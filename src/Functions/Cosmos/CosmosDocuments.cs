@@ -1,0 +1,137 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using PartnerBase.Core.Organizations;
+using PartnerBase.Core.Partners;
+using PartnerBase.Core.Payouts;
+using PartnerBase.Core.Storage;
+
+namespace PartnerBase.Functions.Cosmos;
+
+/// <summary>
+/// The documents of the <c>payouts</c> container, all partitioned by <c>/orgId</c>. Ids carry the document type,
+/// so a partner called "po_1" can never collide with payout po_1. Fields that queries filter or sort on are
+/// copied to the top level; the domain object is kept whole beside them.
+/// </summary>
+internal static class Documents
+{
+    public const string PayoutType = "payout";
+    public const string PayoutEventType = "payoutEvent";
+    public const string PartnerType = "partner";
+    public const string OrganizationType = "organization";
+    public const string IdempotencyType = "idempotency";
+
+    public static JsonSerializerOptions Json { get; } = CreateJson();
+
+    public static string PayoutId(string payoutId) => "payout:" + payoutId;
+
+    public static string EventId(string eventId) => "event:" + eventId;
+
+    public static string PartnerId(string partnerId) => "partner:" + partnerId;
+
+    public const string OrganizationId = "organization";
+
+    // Client keys may hold any character; Cosmos ids may not hold / \ ? #.
+    public static string IdempotencyId(string key) =>
+        "idempotency:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+
+    /// <summary>Whether an id taken from a request can name a document at all (Cosmos ids exclude / \ ? # and stop at 255).</summary>
+    public static bool IsValidId(string id) => id.Length is > 0 and <= 255 && id.IndexOfAny(['/', '\\', '?', '#']) < 0;
+
+    /// <summary>Newest-first sort key: fixed-width UTC ticks, then the id, so one string orders by both.</summary>
+    public static string SortKey(DateTimeOffset at, string id) => string.Create(CultureInfo.InvariantCulture, $"{at.UtcTicks:D19}|{id}");
+
+    public static string SortKey(PageKey key) => SortKey(key.At, key.Id);
+
+    private static JsonSerializerOptions CreateJson()
+    {
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        ApiServices.ConfigureJson(options);
+        options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+        return options;
+    }
+}
+
+internal sealed record PayoutDocument(
+    string Id,
+    string OrgId,
+    string Type,
+    string SortKey,
+    string PayoutId,
+    long Sequence,
+    string PartnerId,
+    string Status,
+    string Period,
+    string Currency,
+    long Amount,
+    long? PaidTicks,
+    Payout Payout)
+{
+    [JsonPropertyName("_etag")]
+    public string? ETag { get; init; }
+
+    public static PayoutDocument From(Payout payout) => new(
+        Documents.PayoutId(payout.Id),
+        payout.OrgId,
+        Documents.PayoutType,
+        Documents.SortKey(payout.CreatedAt, payout.Id),
+        payout.Id,
+        payout.Version,
+        payout.PartnerId,
+        PayoutTransitions.StatusName(payout.Status),
+        payout.Period.ToString(),
+        payout.Amount.Currency.Code,
+        payout.Amount.MinorUnits,
+        payout.PaidAt?.UtcTicks,
+        payout);
+}
+
+/// <summary>An immutable payout event: the audit record and the outbox entry the change feed publishes.</summary>
+internal sealed record PayoutEventDocument(string Id, string OrgId, string Type, string SortKey, string PayoutId, long Sequence, PayoutEvent Event)
+{
+    public static PayoutEventDocument From(PayoutEvent change) => new(
+        Documents.EventId(change.Id),
+        change.OrgId,
+        Documents.PayoutEventType,
+        Documents.SortKey(change.At, change.Id),
+        change.PayoutId,
+        change.Sequence,
+        change);
+}
+
+internal sealed record PartnerDocument(string Id, string OrgId, string Type, string SortKey, Partner Partner)
+{
+    [JsonPropertyName("_etag")]
+    public string? ETag { get; init; }
+
+    public static PartnerDocument From(Partner partner) => new(
+        Documents.PartnerId(partner.Id), partner.OrgId, Documents.PartnerType, Documents.SortKey(partner.CreatedAt, partner.Id), partner);
+}
+
+internal sealed record OrganizationDocument(string Id, string OrgId, string Type, OrganizationSettings Settings)
+{
+    [JsonPropertyName("_etag")]
+    public string? ETag { get; init; }
+
+    public static OrganizationDocument From(OrganizationSettings settings) =>
+        new(Documents.OrganizationId, settings.OrgId, Documents.OrganizationType, settings);
+}
+
+/// <summary>Expires by Cosmos TTL (<c>ttl</c>, seconds); reads also check <see cref="IdempotencyRecord.ExpiresAt"/>.</summary>
+internal sealed record IdempotencyDocument(string Id, string OrgId, string Type, int Ttl, IdempotencyRecord Record)
+{
+    [JsonPropertyName("_etag")]
+    public string? ETag { get; init; }
+
+    public static IdempotencyDocument From(IdempotencyRecord record, DateTimeOffset now) => new(
+        Documents.IdempotencyId(record.Key),
+        record.OrgId,
+        Documents.IdempotencyType,
+        (int)Math.Max(1, Math.Ceiling((record.ExpiresAt - now).TotalSeconds)),
+        record);
+}
+
+/// <summary>The body of a query page from the stream API.</summary>
+internal sealed record QueryPage<T>(List<T> Documents);
