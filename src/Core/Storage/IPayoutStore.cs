@@ -92,9 +92,26 @@ public sealed record PageRequest(int Limit, PageKey? After = null)
 {
     public const int DefaultLimit = 25;
     public const int MaxLimit = 100;
+
+    public int Limit { get; } = Limit >= 1 ? Limit : throw new ArgumentOutOfRangeException(nameof(Limit), Limit, "A page holds at least one item.");
 }
 
 public sealed record Page<T>(IReadOnlyList<T> Items, PageKey? Next);
+
+public static class Page
+{
+    /// <summary>The page from a read of <paramref name="limit"/> + 1 items: the extra one only says there is more.</summary>
+    public static Page<T> FromOverfetch<T>(List<T> items, int limit, Func<T, PageKey> keyOf)
+    {
+        if (items.Count <= limit)
+        {
+            return new Page<T>(items, null);
+        }
+
+        items.RemoveAt(limit);
+        return new Page<T>(items, keyOf(items[^1]));
+    }
+}
 
 public sealed record PayoutTotal(Currency Currency, PayoutStatus Status, long Count, long Amount);
 

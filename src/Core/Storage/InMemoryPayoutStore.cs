@@ -71,7 +71,7 @@ public sealed class InMemoryPayoutStore(TimeProvider timeProvider) : IPayoutStor
                 .Where(filter.Matches)
                 .Take(page.Limit + 1)
                 .ToList();
-            return Task.FromResult(ToPage(items, page.Limit, payout => new PageKey(payout.CreatedAt, payout.Id)));
+            return Task.FromResult(Page.FromOverfetch(items, page.Limit, payout => new PageKey(payout.CreatedAt, payout.Id)));
         }
     }
 
@@ -132,7 +132,7 @@ public sealed class InMemoryPayoutStore(TimeProvider timeProvider) : IPayoutStor
                     .Order(PageKey.NewestFirst)
                     .Where(key => page.After is null || PageKey.NewestFirst.Compare(key, page.After.Value) > 0);
             var items = keys.Take(page.Limit + 1).Select(key => partition.Events[key.Id]).ToList();
-            return Task.FromResult(ToPage(items, page.Limit, change => new PageKey(change.At, change.Id)));
+            return Task.FromResult(Page.FromOverfetch(items, page.Limit, change => new PageKey(change.At, change.Id)));
         }
     }
 
@@ -177,7 +177,7 @@ public sealed class InMemoryPayoutStore(TimeProvider timeProvider) : IPayoutStor
         lock (partition.Gate)
         {
             var items = After(partition.PartnerOrder, page.After).Take(page.Limit + 1).Select(key => partition.Partners[key.Id]).ToList();
-            return Task.FromResult(ToPage(items, page.Limit, partner => new PageKey(partner.CreatedAt, partner.Id)));
+            return Task.FromResult(Page.FromOverfetch(items, page.Limit, partner => new PageKey(partner.CreatedAt, partner.Id)));
         }
     }
 
@@ -312,16 +312,6 @@ public sealed class InMemoryPayoutStore(TimeProvider timeProvider) : IPayoutStor
         return order.GetViewBetween(start, order.Max).Where(key => PageKey.NewestFirst.Compare(key, start) > 0);
     }
 
-    private static Page<T> ToPage<T>(List<T> items, int limit, Func<T, PageKey> keyOf)
-    {
-        if (items.Count <= limit)
-        {
-            return new Page<T>(items, null);
-        }
-
-        items.RemoveAt(limit);
-        return new Page<T>(items, keyOf(items[^1]));
-    }
 
     private sealed class Partition
     {

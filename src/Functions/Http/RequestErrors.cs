@@ -136,16 +136,19 @@ public sealed class RequestErrors
 
     public PageRequest? Page(int? limit, string? cursor)
     {
+        var valid = true;
         if (limit is < 1 or > PageRequest.MaxLimit)
         {
             Add("limit", $"Must be between 1 and {PageRequest.MaxLimit}.");
+            valid = false;
         }
 
         if (!Cursor.TryDecode(cursor, out var after))
         {
             Add("cursor", "Not a cursor returned by this API.");
+            valid = false;
         }
 
-        return new PageRequest(limit ?? PageRequest.DefaultLimit, after);
+        return valid ? new PageRequest(limit ?? PageRequest.DefaultLimit, after) : null;
     }
 }
