@@ -26,7 +26,7 @@ namespace PartnerBase.Functions.Cosmos;
 /// </summary>
 public sealed class CosmosPayoutStore(Container container, TimeProvider timeProvider) : IPayoutStore
 {
-    private const int StreamPageSize = 500;
+    private const int StreamPageSize = 1_000;
     private const int TotalsPageSize = 10_000;
     private const int RepairAttempts = 5;
 
@@ -56,6 +56,19 @@ public sealed class CosmosPayoutStore(Container container, TimeProvider timeProv
             return false;
         }
 
+        string? etag = null;
+        if (current is not null && !_etags.TryGetValue(current, out etag))
+        {
+            // Decided from a state this instance did not load: check it is what is stored before committing.
+            var (stored, storedETag) = await ReadAsync<PayoutDocument>(change.OrgId, Documents.PayoutId(change.PayoutId), cancellationToken);
+            if (stored?.Payout.Version != current.Version)
+            {
+                return false;
+            }
+
+            etag = storedETag;
+        }
+
         if (await CreateAsync(change.OrgId, PayoutEventDocument.From(change), cancellationToken) == HttpStatusCode.Conflict)
         {
             // That version is taken: a concurrent writer won, or our state was behind its events after a crash.
@@ -64,11 +77,9 @@ public sealed class CosmosPayoutStore(Container container, TimeProvider timeProv
         }
 
         var id = Documents.PayoutId(change.PayoutId);
-        var etag = current is not null && _etags.TryGetValue(current, out var loaded) ? loaded : null;
         var status = change.Action switch
         {
             PayoutAction.Create => await CreateAsync(change.OrgId, PayoutDocument.From(change.Payout), cancellationToken),
-            _ when current is null || etag is null => HttpStatusCode.PreconditionFailed,
             PayoutAction.Delete => await DeleteAsync(change.OrgId, id, etag, cancellationToken),
             _ => await ReplaceAsync(change.OrgId, id, PayoutDocument.From(change.Payout), etag, cancellationToken),
         };
@@ -115,7 +126,7 @@ public sealed class CosmosPayoutStore(Container container, TimeProvider timeProv
     {
         var query = PayoutQuery(orgId, filter, $"TOP {page.Limit + 1} *", page.After, "ORDER BY c.sortKey DESC");
         var items = await QueryAsync<PayoutDocument>(orgId, query, page.Limit + 1, cancellationToken).Select(d => d.Payout).ToListAsync(cancellationToken);
-        return ToPage(items, page.Limit, payout => new PageKey(payout.CreatedAt, payout.Id));
+        return Page.FromOverfetch(items, page.Limit, payout => new PageKey(payout.CreatedAt, payout.Id));
     }
 
     public async IAsyncEnumerable<Payout> GetPayoutsAsync(string orgId, PayoutFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -181,7 +192,7 @@ public sealed class CosmosPayoutStore(Container container, TimeProvider timeProv
             .WithParameter("@payoutId", payoutId)
             .WithParameter("@after", page.After is { } key ? Documents.SortKey(key) : null);
         var items = await QueryAsync<PayoutEventDocument>(orgId, query, page.Limit + 1, cancellationToken).Select(d => d.Event).ToListAsync(cancellationToken);
-        return ToPage(items, page.Limit, change => new PageKey(change.At, change.Id));
+        return Page.FromOverfetch(items, page.Limit, change => new PageKey(change.At, change.Id));
     }
 
     public async Task<IReadOnlyList<PayoutEvent>> GetPayoutEventsAsync(string orgId, string payoutId, long afterVersion = 0, CancellationToken cancellationToken = default)
@@ -221,7 +232,7 @@ public sealed class CosmosPayoutStore(Container container, TimeProvider timeProv
             .WithParameter("@type", Documents.PartnerType)
             .WithParameter("@after", page.After is { } key ? Documents.SortKey(key) : null);
         var items = await QueryAsync<PartnerDocument>(orgId, query, page.Limit + 1, cancellationToken).Select(d => d.Partner).ToListAsync(cancellationToken);
-        return ToPage(items, page.Limit, partner => new PageKey(partner.CreatedAt, partner.Id));
+        return Page.FromOverfetch(items, page.Limit, partner => new PageKey(partner.CreatedAt, partner.Id));
     }
 
     public async Task<bool> TryCreatePartnerAsync(Partner partner, CancellationToken cancellationToken = default) =>
@@ -387,16 +398,6 @@ public sealed class CosmosPayoutStore(Container container, TimeProvider timeProv
 
     private static MemoryStream Serialize<T>(T document) => new(JsonSerializer.SerializeToUtf8Bytes(document, Documents.Json));
 
-    private static Page<T> ToPage<T>(List<T> items, int limit, Func<T, PageKey> keyOf)
-    {
-        if (items.Count <= limit)
-        {
-            return new Page<T>(items, null);
-        }
-
-        items.RemoveAt(limit);
-        return new Page<T>(items, keyOf(items[^1]));
-    }
 
     private sealed record TotalRow(string Currency, string Status, long Amount);
 }
