@@ -1,24 +1,31 @@
-using PartnerBase.Functions;
 using PartnerBase.Functions.Http;
 using PartnerBase.Functions.Organizations;
 using PartnerBase.Functions.Partners;
 using PartnerBase.Functions.Payouts;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddPartnerBaseApi();
+namespace PartnerBase.Functions;
 
-var app = builder.Build();
-app.UsePartnerBaseApi();
-app.MapOpenApi(OpenApiDocument.Route).AllowAnonymous();
-app.MapGet("/api/health", () => TypedResults.Ok(new HealthResponse("ok"))).WithName("GetHealth").WithTags("Health").AllowAnonymous();
-app.MapPayoutsApi();
-app.MapPartnersApi();
-app.MapOrganizationApi();
-app.Run();
+public sealed record HealthResponse(string Status);
 
-namespace PartnerBase.Functions
+// Not static: WebApplicationFactory<Program> needs it as a type argument.
+public sealed class Program
 {
-    public sealed record HealthResponse(string Status);
+    private Program()
+    {
+    }
 
-    public partial class Program;
+    public static void Main(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.AddPartnerBaseApi();
+
+        var app = builder.Build();
+        app.UsePartnerBaseApi();
+        app.MapOpenApi(OpenApiDocument.Route).AllowAnonymous();
+        app.MapGet("/api/health", () => TypedResults.Ok(new HealthResponse("ok"))).WithName("GetHealth").WithTags("Health").AllowAnonymous();
+        app.MapPayoutsApi();
+        app.MapPartnersApi();
+        app.MapOrganizationApi();
+        app.Run();
+    }
 }

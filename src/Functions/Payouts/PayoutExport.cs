@@ -66,6 +66,12 @@ public static class PayoutExport
                 {
                     partnerNames[partner.Id] = partner.Name;
                 }
+
+                // Remember misses too, so a missing partner costs one lookup, not one per chunk.
+                foreach (var id in unknown)
+                {
+                    partnerNames.TryAdd(id, "");
+                }
             }
 
             foreach (var payout in chunk)

@@ -1,0 +1,22 @@
+namespace PartnerBase.Benchmarks;
+
+/// <summary>One command per benchmark; see README.md "Benchmarks".</summary>
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        // WebApplicationFactory finds the app's content root through a manifest it reads from the current directory.
+        Environment.CurrentDirectory = AppContext.BaseDirectory;
+        return args.FirstOrDefault() switch
+        {
+            "cosmos-requests" => await CosmosRequests.RunAsync(),
+            _ => Usage(),
+        };
+    }
+
+    private static int Usage()
+    {
+        Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/PartnerBase.Benchmarks -- cosmos-requests");
+        return 2;
+    }
+}
