@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using PartnerBase.Core.Organizations;
 using PartnerBase.Core.Partners;
 using PartnerBase.Core.Payouts;
@@ -22,9 +23,6 @@ public interface IPayoutStore
 
     /// <summary>One page, newest first (created at, then id, descending).</summary>
     Task<Page<Payout>> ListPayoutsAsync(string orgId, PayoutFilter filter, PageRequest page, CancellationToken cancellationToken = default);
-
-    /// <summary>Every matching payout, newest first, streamed (for exports).</summary>
-    IAsyncEnumerable<Payout> GetPayoutsAsync(string orgId, PayoutFilter filter, CancellationToken cancellationToken = default);
 
     /// <summary>Count and amount per currency and status of the matching payouts.</summary>
     Task<IReadOnlyList<PayoutTotal>> GetPayoutTotalsAsync(string orgId, PayoutFilter filter, CancellationToken cancellationToken = default);
@@ -65,6 +63,35 @@ public interface IPayoutStore
     Task CompleteIdempotencyRecordAsync(IdempotencyRecord record, CancellationToken cancellationToken = default);
 
     Task DeleteIdempotencyRecordAsync(string orgId, string key, CancellationToken cancellationToken = default);
+}
+
+public static class PayoutStoreExtensions
+{
+    /// <summary>Every matching payout, newest first, streamed page by page (for exports).</summary>
+    public static async IAsyncEnumerable<Payout> GetPayoutsAsync(
+        this IPayoutStore store,
+        string orgId,
+        PayoutFilter filter,
+        int pageSize = 1_000,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var request = new PageRequest(pageSize);
+        while (true)
+        {
+            var page = await store.ListPayoutsAsync(orgId, filter, request, cancellationToken);
+            foreach (var payout in page.Items)
+            {
+                yield return payout;
+            }
+
+            if (page.Next is null)
+            {
+                yield break;
+            }
+
+            request = request with { After = page.Next };
+        }
+    }
 }
 
 public sealed record PayoutFilter(IReadOnlySet<PayoutStatus>? Statuses = null, string? PartnerId = null, Period? Period = null)

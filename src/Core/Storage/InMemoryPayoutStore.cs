@@ -13,8 +13,6 @@ namespace PartnerBase.Core.Storage;
 /// </summary>
 public sealed class InMemoryPayoutStore(TimeProvider timeProvider) : IPayoutStore
 {
-    private const int StreamPageSize = 100;
-
     private readonly ConcurrentDictionary<string, Partition> _partitions = new(StringComparer.Ordinal);
 
     public Task<Payout?> GetPayoutAsync(string orgId, string payoutId, CancellationToken cancellationToken = default)
@@ -72,26 +70,6 @@ public sealed class InMemoryPayoutStore(TimeProvider timeProvider) : IPayoutStor
                 .Take(page.Limit + 1)
                 .ToList();
             return Task.FromResult(Page.FromOverfetch(items, page.Limit, payout => new PageKey(payout.CreatedAt, payout.Id)));
-        }
-    }
-
-    public async IAsyncEnumerable<Payout> GetPayoutsAsync(string orgId, PayoutFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        var request = new PageRequest(StreamPageSize);
-        while (true)
-        {
-            var page = await ListPayoutsAsync(orgId, filter, request, cancellationToken);
-            foreach (var payout in page.Items)
-            {
-                yield return payout;
-            }
-
-            if (page.Next is null)
-            {
-                yield break;
-            }
-
-            request = request with { After = page.Next };
         }
     }
 

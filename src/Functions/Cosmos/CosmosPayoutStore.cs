@@ -129,30 +129,6 @@ public sealed class CosmosPayoutStore(Container container, TimeProvider timeProv
         return Page.FromOverfetch(items, page.Limit, payout => new PageKey(payout.CreatedAt, payout.Id));
     }
 
-    public async IAsyncEnumerable<Payout> GetPayoutsAsync(string orgId, PayoutFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        var request = new PageRequest(StreamPageSize);
-        while (true)
-        {
-            var page = await ListPayoutsAsync(orgId, filter, request, cancellationToken);
-            foreach (var payout in page.Items)
-            {
-                yield return payout;
-            }
-
-            if (page.Next is null)
-            {
-                yield break;
-            }
-
-            request = request with { After = page.Next };
-        }
-    }
-
-    /// <summary>
-    /// A projection of three fields over the matching payouts, summed here: one request per 10,000 payouts.
-    /// (The local test server has no GROUP BY; on an organization far past that size, keep a summary document.)
-    /// </summary>
     public async Task<IReadOnlyList<PayoutTotal>> GetPayoutTotalsAsync(string orgId, PayoutFilter filter, CancellationToken cancellationToken = default)
     {
         var query = PayoutQuery(orgId, filter, "c.currency, c.status, c.amount", after: null, orderBy: "");

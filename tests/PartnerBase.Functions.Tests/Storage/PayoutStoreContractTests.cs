@@ -177,7 +177,7 @@ public abstract class PayoutStoreContractTests
 
         Assert.Null(await _store.GetPayoutAsync(orgId, "po_1", Cancellation));
         Assert.Empty((await _store.ListPayoutsAsync(orgId, PayoutFilter.All, new PageRequest(10), Cancellation)).Items);
-        Assert.Empty(await _store.GetPayoutsAsync(orgId, PayoutFilter.All, Cancellation).ToListAsync(Cancellation));
+        Assert.Empty(await _store.GetPayoutsAsync(orgId, PayoutFilter.All, cancellationToken: Cancellation).ToListAsync(Cancellation));
         Assert.Empty(await _store.GetPayoutTotalsAsync(orgId, PayoutFilter.All, Cancellation));
         var events = await _store.GetPayoutEventsAsync(orgId, "po_1", cancellationToken: Cancellation);
         Assert.Equal([PayoutAction.Create, PayoutAction.Delete], events.Select(change => change.Action));
@@ -496,8 +496,8 @@ public abstract class PayoutStoreContractTests
     [Fact]
     public async Task GetPayoutsAsync_MoreThanOneInternalPage_StreamsEveryPayoutNewestFirst()
     {
-        // 230 crosses the store's internal page size at least twice; creating three per instant puts page
-        // boundaries inside ties, where keyset paging is easiest to get wrong.
+        // 230 in pages of 100 crosses page boundaries twice; creating three per instant puts those boundaries
+        // inside ties, where keyset paging is easiest to get wrong.
         var orgId = NewOrgId();
         var created = new List<Payout>();
         for (var i = 0; i < 230; i++)
@@ -509,7 +509,7 @@ public abstract class PayoutStoreContractTests
             }
         }
 
-        var streamed = await _store.GetPayoutsAsync(orgId, PayoutFilter.All, Cancellation).ToListAsync(Cancellation);
+        var streamed = await _store.GetPayoutsAsync(orgId, PayoutFilter.All, pageSize: 100, Cancellation).ToListAsync(Cancellation);
 
         var expected = created.OrderByDescending(payout => payout.CreatedAt).ThenByDescending(payout => payout.Id, StringComparer.Ordinal);
         Assert.Equal(expected.Select(payout => payout.Id), streamed.Select(payout => payout.Id));
@@ -525,7 +525,7 @@ public abstract class PayoutStoreContractTests
         var third = await CreatePayoutAsync(orgId, "po_3", partnerId: "pt_1");
         await CreatePayoutAsync(NewOrgId(), "po_4", partnerId: "pt_1");
 
-        var streamed = await _store.GetPayoutsAsync(orgId, new PayoutFilter(PartnerId: "pt_1"), Cancellation).ToListAsync(Cancellation);
+        var streamed = await _store.GetPayoutsAsync(orgId, new PayoutFilter(PartnerId: "pt_1"), cancellationToken: Cancellation).ToListAsync(Cancellation);
 
         Assert.Equal(["po_3", "po_1"], streamed.Select(payout => payout.Id));
         AssertSamePayout(third, streamed[0]);
@@ -534,7 +534,7 @@ public abstract class PayoutStoreContractTests
     [Fact]
     public async Task GetPayoutsAsync_EmptyOrganization_YieldsNothing()
     {
-        Assert.Empty(await _store.GetPayoutsAsync(NewOrgId(), PayoutFilter.All, Cancellation).ToListAsync(Cancellation));
+        Assert.Empty(await _store.GetPayoutsAsync(NewOrgId(), PayoutFilter.All, cancellationToken: Cancellation).ToListAsync(Cancellation));
     }
 
     [Fact]
