@@ -1,3 +1,4 @@
+using PartnerBase.Functions.Hosting;
 using PartnerBase.Functions.Http;
 using PartnerBase.Functions.Organizations;
 using PartnerBase.Functions.Partners;
@@ -17,11 +18,14 @@ public sealed class Program
     public static void Main(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args);
+        builder.UseFunctionsHostPort();
         builder.AddPartnerBaseApi();
 
         var app = builder.Build();
         app.UsePartnerBaseApi();
         app.MapOpenApi(OpenApiDocument.Route).AllowAnonymous();
+        // The Functions host's readiness probe: any response means the handler is up.
+        app.MapGet("/", () => TypedResults.Ok(new HealthResponse("ok"))).ExcludeFromDescription().AllowAnonymous();
         app.MapGet("/api/health", () => TypedResults.Ok(new HealthResponse("ok"))).WithName("GetHealth").WithTags("Health").AllowAnonymous();
         app.MapPayoutsApi();
         app.MapPartnersApi();
