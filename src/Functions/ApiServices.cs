@@ -8,6 +8,8 @@ using PartnerBase.Core.Payouts;
 using PartnerBase.Core.Storage;
 using PartnerBase.Functions.Cosmos;
 using PartnerBase.Functions.Demo;
+using PartnerBase.Functions.Events;
+using PartnerBase.Functions.Hosting;
 using PartnerBase.Functions.Http;
 using PartnerBase.Functions.Security;
 
@@ -26,8 +28,11 @@ public static class ApiServices
         }
         else
         {
-            services.AddSingleton<IPayoutStore, InMemoryPayoutStore>();
+            services.AddSingleton<InMemoryPayoutStore>();
+            services.AddSingleton<IPayoutStore>(provider => provider.GetRequiredService<InMemoryPayoutStore>());
         }
+
+        services.AddPayoutEvents(FunctionsHost.Port(builder.Configuration) is not null, embeddedStore: storage.Provider == StorageProvider.Memory);
 
         services.AddSingleton<PayoutService>();
 

@@ -30,6 +30,11 @@ public sealed class Program
         app.MapPayoutsApi();
         app.MapPartnersApi();
         app.MapOrganizationApi();
+        if (FunctionsHost.Port(app.Configuration) is not null)
+        {
+            app.MapFunctionsTriggers();
+        }
+
         app.Run();
     }
 }

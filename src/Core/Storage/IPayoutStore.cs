@@ -63,6 +63,18 @@ public interface IPayoutStore
     Task CompleteIdempotencyRecordAsync(IdempotencyRecord record, CancellationToken cancellationToken = default);
 
     Task DeleteIdempotencyRecordAsync(string orgId, string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Whether <paramref name="consumer"/> already handled the event (deliveries are at least once).</summary>
+    Task<bool> IsEventHandledAsync(string orgId, string consumer, string eventId, CancellationToken cancellationToken = default);
+
+    /// <summary>Records that <paramref name="consumer"/> handled the event; kept at least 14 days.</summary>
+    Task MarkEventHandledAsync(string orgId, string consumer, string eventId, CancellationToken cancellationToken = default);
+
+    /// <summary>Adds the organization to the registry of organizations (idempotent).</summary>
+    Task RegisterOrganizationAsync(string orgId, CancellationToken cancellationToken = default);
+
+    /// <summary>Every registered organization, so that jobs over all of them need no scan of all documents.</summary>
+    Task<IReadOnlyList<string>> GetOrganizationsAsync(CancellationToken cancellationToken = default);
 }
 
 public static class PayoutStoreExtensions

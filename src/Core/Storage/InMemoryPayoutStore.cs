@@ -15,6 +15,10 @@ public sealed class InMemoryPayoutStore(TimeProvider timeProvider) : IPayoutStor
 {
     private readonly ConcurrentDictionary<string, Partition> _partitions = new(StringComparer.Ordinal);
 
+    // Every event of every organization in commit order: the embedded default's outbox.
+    private readonly List<PayoutEvent> _log = [];
+    private readonly Lock _logGate = new();
+
     public Task<Payout?> GetPayoutAsync(string orgId, string payoutId, CancellationToken cancellationToken = default)
     {
         var partition = For(orgId);
@@ -36,6 +40,11 @@ public sealed class InMemoryPayoutStore(TimeProvider timeProvider) : IPayoutStor
             }
 
             partition.Events.Add(change.Id, change);
+            lock (_logGate)
+            {
+                _log.Add(change);
+            }
+
             partition.EventOrder.Add(new PageKey(change.At, change.Id));
             if (!partition.EventsByPayout.TryGetValue(change.PayoutId, out var history))
             {
@@ -257,6 +266,46 @@ public sealed class InMemoryPayoutStore(TimeProvider timeProvider) : IPayoutStor
         }
     }
 
+    public Task<bool> IsEventHandledAsync(string orgId, string consumer, string eventId, CancellationToken cancellationToken = default)
+    {
+        var partition = For(orgId);
+        lock (partition.Gate)
+        {
+            return Task.FromResult(partition.HandledEvents.Contains((consumer, eventId)));
+        }
+    }
+
+    public Task MarkEventHandledAsync(string orgId, string consumer, string eventId, CancellationToken cancellationToken = default)
+    {
+        var partition = For(orgId);
+        lock (partition.Gate)
+        {
+            partition.HandledEvents.Add((consumer, eventId));
+            return Task.CompletedTask;
+        }
+    }
+
+    public Task RegisterOrganizationAsync(string orgId, CancellationToken cancellationToken = default)
+    {
+        For(orgId).Registered = true;
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<string>> GetOrganizationsAsync(CancellationToken cancellationToken = default)
+    {
+        IReadOnlyList<string> organizations = _partitions.Where(entry => entry.Value.Registered).Select(entry => entry.Key).Order(StringComparer.Ordinal).ToList();
+        return Task.FromResult(organizations);
+    }
+
+    /// <summary>Events committed after position <paramref name="after"/> (0 = from the start), in commit order.</summary>
+    public IReadOnlyList<PayoutEvent> ReadEventLog(int after, int max)
+    {
+        lock (_logGate)
+        {
+            return _log.Skip(after).Take(max).ToList();
+        }
+    }
+
     private Partition For(string orgId) => _partitions.GetOrAdd(orgId, _ => new Partition());
 
     private IdempotencyRecord? Unexpired(Partition partition, string key)
@@ -303,5 +352,7 @@ public sealed class InMemoryPayoutStore(TimeProvider timeProvider) : IPayoutStor
         public SortedSet<PageKey> PartnerOrder { get; } = new(PageKey.NewestFirst);
         public Dictionary<string, IdempotencyRecord> Idempotency { get; } = new(StringComparer.Ordinal);
         public OrganizationSettings? Settings { get; set; }
+        public HashSet<(string Consumer, string EventId)> HandledEvents { get; } = [];
+        public bool Registered { get; set; }
     }
 }

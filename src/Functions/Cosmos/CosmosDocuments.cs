@@ -22,6 +22,11 @@ internal static class Documents
     public const string PartnerType = "partner";
     public const string OrganizationType = "organization";
     public const string IdempotencyType = "idempotency";
+    public const string HandledEventType = "handledEvent";
+    public const string RegistrationType = "organizationRegistration";
+
+    /// <summary>The partition of the organization registry; '$' is reserved, token org ids never start with it.</summary>
+    public const string RegistryPartition = "$organizations";
 
     public static JsonSerializerOptions Json { get; } = CreateJson();
 
@@ -34,8 +39,13 @@ internal static class Documents
     public const string OrganizationId = "organization";
 
     // Client keys may hold any character; Cosmos ids may not hold / \ ? #.
-    public static string IdempotencyId(string key) =>
-        "idempotency:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+    public static string IdempotencyId(string key) => "idempotency:" + Hash(key);
+
+    private static string Hash(string value) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)));
+
+    public static string HandledEventId(string consumer, string eventId) => $"handled:{consumer}:{Hash(eventId)}";
+
+    public static string RegistrationId(string orgId) => "organization:" + Hash(orgId);
 
     /// <summary>Whether an id taken from a request can name a document at all (Cosmos ids exclude / \ ? # and stop at 255).</summary>
     public static bool IsValidId(string id) => id.Length is > 0 and <= 255 && id.IndexOfAny(['/', '\\', '?', '#']) < 0;
@@ -132,6 +142,11 @@ internal sealed record IdempotencyDocument(string Id, string OrgId, string Type,
         (int)Math.Max(1, Math.Ceiling((record.ExpiresAt - now).TotalSeconds)),
         record);
 }
+
+/// <summary>A consumer handled an event; expires after 14 days, well past Service Bus redelivery.</summary>
+internal sealed record HandledEventDocument(string Id, string OrgId, string Type, int Ttl, string Consumer, string EventId);
+
+internal sealed record RegistrationDocument(string Id, string OrgId, string Type, string Organization);
 
 /// <summary>The body of a query page from the stream API.</summary>
 internal sealed record QueryPage<T>(List<T> Documents);

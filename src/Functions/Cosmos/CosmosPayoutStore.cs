@@ -29,6 +29,7 @@ public sealed class CosmosPayoutStore(Container container, TimeProvider timeProv
     private const int StreamPageSize = 1_000;
     private const int TotalsPageSize = 10_000;
     private const int RepairAttempts = 5;
+    private const int HandledEventRetentionSeconds = 14 * 24 * 3600;
 
     private static readonly Dictionary<string, PayoutStatus> StatusesByName =
         Enum.GetValues<PayoutStatus>().ToDictionary(PayoutTransitions.StatusName, StringComparer.Ordinal);
@@ -269,6 +270,28 @@ public sealed class CosmosPayoutStore(Container container, TimeProvider timeProv
 
     public async Task DeleteIdempotencyRecordAsync(string orgId, string key, CancellationToken cancellationToken = default) =>
         await DeleteAsync(orgId, Documents.IdempotencyId(key), etag: null, cancellationToken);
+
+    public async Task<bool> IsEventHandledAsync(string orgId, string consumer, string eventId, CancellationToken cancellationToken = default) =>
+        (await ReadAsync<HandledEventDocument>(orgId, Documents.HandledEventId(consumer, eventId), cancellationToken)).Document is not null;
+
+    public async Task MarkEventHandledAsync(string orgId, string consumer, string eventId, CancellationToken cancellationToken = default)
+    {
+        var document = new HandledEventDocument(Documents.HandledEventId(consumer, eventId), orgId, Documents.HandledEventType, HandledEventRetentionSeconds, consumer, eventId);
+        using var response = await container.UpsertItemStreamAsync(Serialize(document), new PartitionKey(orgId), NoContent, cancellationToken);
+        response.EnsureSuccessStatusCode();
+    }
+
+    public async Task RegisterOrganizationAsync(string orgId, CancellationToken cancellationToken = default) =>
+        await CreateAsync(Documents.RegistryPartition, new RegistrationDocument(Documents.RegistrationId(orgId), Documents.RegistryPartition, Documents.RegistrationType, orgId), cancellationToken);
+
+    public async Task<IReadOnlyList<string>> GetOrganizationsAsync(CancellationToken cancellationToken = default)
+    {
+        var query = new QueryDefinition("SELECT * FROM c WHERE c.orgId = @orgId AND c.type = @type")
+            .WithParameter("@orgId", Documents.RegistryPartition)
+            .WithParameter("@type", Documents.RegistrationType);
+        return await QueryAsync<RegistrationDocument>(Documents.RegistryPartition, query, StreamPageSize, cancellationToken)
+            .Select(d => d.Organization).Order(StringComparer.Ordinal).ToListAsync(cancellationToken);
+    }
 
     private static ItemRequestOptions NoContent { get; } = new() { EnableContentResponseOnWrite = false };
 

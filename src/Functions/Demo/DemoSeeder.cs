@@ -33,6 +33,7 @@ public sealed class DemoSeeder(IPayoutStore store, PayoutService payouts, TimePr
                 new Partner(id, OrgId, name, $"payouts@{id}.example", rate, Currency.Parse("USD"), account, now, now, 1), cancellationToken);
         }
 
+        await store.RegisterOrganizationAsync(OrgId, cancellationToken);
         var usd = Currency.Parse("USD");
         var period = Period.Month(now.Year, now.Month);
         await SeedAsync("demo-1", "acme", 1_250_000, PayoutStatus.PendingApproval);

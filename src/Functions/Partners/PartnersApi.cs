@@ -84,6 +84,9 @@ public static partial class PartnersApi
             return Problems.From(Failure.Conflict($"A partner with id '{id}' already exists."));
         }
 
+        // An organization with partners takes part in the monthly commission run.
+        await store.RegisterOrganizationAsync(caller.OrgId, cancellationToken);
+
         httpContext.Response.Headers.ETag = ETags.For(partner.Version);
         return TypedResults.Created($"/api/partners/{Uri.EscapeDataString(id)}", ToResponse(partner));
     }

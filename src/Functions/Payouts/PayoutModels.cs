@@ -163,12 +163,16 @@ public sealed record PartnerCurrencySummaryResponse(string Currency, BucketRespo
 
 public sealed record LastPayoutResponse(string Id, long Amount, string Currency, DateTime? PaidAt);
 
-public sealed record AuditEntryResponse(string Id, string Type, string PayoutId, ActorResponse Actor, DateTime At, AuditDataResponse Data);
+public sealed record AuditEntryResponse(string Id, string Type, string PayoutId, ActorResponse Actor, DateTime At, PayoutEventData Data);
 
 public sealed record ActorResponse(ActorKind Kind, string Id);
 
-/// <summary>The same shape as a payout event's CloudEvent data.</summary>
-public sealed record AuditDataResponse(PayoutResponse Payout, PayoutStatus? PreviousStatus, string? Reason);
+/// <summary>What a change did: the <c>data</c> of an audit entry and of the payout event's CloudEvent (CONTRACT §6).</summary>
+public sealed record PayoutEventData(
+    PayoutResponse Payout,
+    PayoutStatus? PreviousStatus,
+    ActorResponse Actor,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason);
 
 public static class PayoutMappings
 {
@@ -206,7 +210,10 @@ public static class PayoutMappings
         change.PayoutId,
         new ActorResponse(change.Actor.Kind, change.Actor.Id),
         change.At.UtcDateTime,
-        new AuditDataResponse(change.Payout.ToResponse(), change.PreviousStatus, change.Reason));
+        change.ToEventData());
+
+    public static PayoutEventData ToEventData(this PayoutEvent change) =>
+        new(change.Payout.ToResponse(), change.PreviousStatus, new ActorResponse(change.Actor.Kind, change.Actor.Id), change.Reason);
 
     public static BucketResponse ToResponse(this Bucket bucket) => new(bucket.Count, bucket.Amount);
 

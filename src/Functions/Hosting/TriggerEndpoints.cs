@@ -1,0 +1,83 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using PartnerBase.Core.Payouts;
+using PartnerBase.Functions.Cosmos;
+using PartnerBase.Functions.Events;
+using PartnerBase.Functions.Http;
+
+namespace PartnerBase.Functions.Hosting;
+
+/// <summary>
+/// The endpoints the Functions host calls for the non-HTTP functions of CONTRACT §7. Mapped only under the host,
+/// reachable only from loopback (the host runs beside the handler). Success is 200 with an invocation result; any
+/// failure is non-2xx, so the host retries the Cosmos batch or abandons the Service Bus message for redelivery.
+/// </summary>
+public static class TriggerEndpoints
+{
+    public static IEndpointRouteBuilder MapFunctionsTriggers(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("").ExcludeFromDescription().AllowAnonymous().AddEndpointFilter(LoopbackOnlyAsync);
+        group.MapPost("/PublishEvents", PublishEventsAsync);
+        group.MapPost("/ProcessPayment", (JsonElement body, EventDelivery delivery, CancellationToken cancellationToken) =>
+            DeliverAsync(body, "payments", delivery, cancellationToken));
+        group.MapPost("/SendNotifications", (JsonElement body, EventDelivery delivery, CancellationToken cancellationToken) =>
+            DeliverAsync(body, "notifications", delivery, cancellationToken));
+        return routes;
+    }
+
+    /// <summary>The Cosmos DB trigger: the changed documents of a batch; payout events among them are published.</summary>
+    private static async Task<Results<Ok<InvocationResult>, ProblemHttpResult>> PublishEventsAsync(
+        JsonElement body, IPayoutEventPublisher publisher, CancellationToken cancellationToken)
+    {
+        if (HostInvocation.Data(body, "documents") is not { ValueKind: JsonValueKind.Array } documents)
+        {
+            return Problems.Validation("Data.documents", "Expected the changed documents as an array.");
+        }
+
+        var events = new List<PayoutEvent>();
+        foreach (var document in documents.EnumerateArray().Select(HostInvocation.Unwrap))
+        {
+            if (document.ValueKind == JsonValueKind.Object
+                && document.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.GetString() == Documents.PayoutEventType)
+            {
+                events.Add(document.Deserialize<PayoutEventDocument>(Documents.Json)!.Event);
+            }
+        }
+
+        await publisher.PublishAsync(events, cancellationToken);
+        return TypedResults.Ok(InvocationResult.Done($"Published {events.Count} payout events of {documents.GetArrayLength()} changed documents."));
+    }
+
+    /// <summary>A Service Bus trigger: one message, a structured CloudEvent, for one subscription's consumer.</summary>
+    private static async Task<Results<Ok<InvocationResult>, ProblemHttpResult>> DeliverAsync(
+        JsonElement body, string subscription, EventDelivery delivery, CancellationToken cancellationToken)
+    {
+        DeliveredEvent payoutEvent;
+        try
+        {
+            var message = HostInvocation.Data(body, "message") ?? throw new ArgumentException("No Data.message.");
+            var bytes = message.ValueKind == JsonValueKind.String ? Encoding.UTF8.GetBytes(message.GetString()!) : Encoding.UTF8.GetBytes(message.GetRawText());
+            payoutEvent = PayoutCloudEvents.Decode(bytes);
+        }
+        catch (Exception exception) when (exception is ArgumentException or JsonException or FormatException)
+        {
+            // Redelivering a message that is not a payout event cannot help: it goes to the dead-letter queue.
+            return Problems.Validation("Data.message", "Expected a payout event as a structured CloudEvent: " + exception.Message);
+        }
+
+        var outcome = await delivery.DeliverAsync(subscription, payoutEvent, cancellationToken);
+        var deliveryCount = HostInvocation.Metadata(body, "DeliveryCount") ?? "?";
+        return TypedResults.Ok(InvocationResult.Done($"{subscription}: {payoutEvent.Type} {payoutEvent.Id} (delivery {deliveryCount}): {outcome}."));
+    }
+
+    private static async ValueTask<object?> LoopbackOnlyAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        // In-process test servers have no remote address; every real connection has one.
+        var remote = context.HttpContext.Connection.RemoteIpAddress;
+        return remote is null || IPAddress.IsLoopback(remote)
+            ? await next(context)
+            : Problems.From(new Core.Failure(Core.FailureCode.Forbidden, "Trigger endpoints answer only the Functions host on this machine."));
+    }
+}
