@@ -95,6 +95,7 @@ public static class ApiServices
         app.Use((context, next) => context.Request.ContentLength > RequestLimits.MaxBodyBytes
             ? throw new Microsoft.AspNetCore.Http.BadHttpRequestException("Request body too large.", StatusCodes.Status413PayloadTooLarge)
             : next(context));
+        app.UseFunctionsHostOnly();
         app.UseCors();
         app.UseAuthentication();
         app.UseAuthorization();

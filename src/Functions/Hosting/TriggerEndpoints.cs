@@ -18,7 +18,7 @@ public static class TriggerEndpoints
 {
     public static IEndpointRouteBuilder MapFunctionsTriggers(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("").ExcludeFromDescription().AllowAnonymous().AddEndpointFilter(LoopbackOnlyAsync);
+        var group = routes.MapGroup("").ExcludeFromDescription().AllowAnonymous().WithMetadata(HostOnly.Instance);
         group.MapPost("/PublishEvents", PublishEventsAsync);
         group.MapPost("/ProcessPayment", (JsonElement body, EventDelivery delivery, CancellationToken cancellationToken) =>
             DeliverAsync(body, "payments", delivery, cancellationToken));
@@ -72,12 +72,23 @@ public static class TriggerEndpoints
         return TypedResults.Ok(InvocationResult.Done($"{subscription}: {payoutEvent.Type} {payoutEvent.Id} (delivery {deliveryCount}): {outcome}."));
     }
 
-    private static async ValueTask<object?> LoopbackOnlyAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    /// <summary>Refuses trigger endpoints to anyone but the host beside us, before the request is read.</summary>
+    public static IApplicationBuilder UseFunctionsHostOnly(this IApplicationBuilder app) =>
+        app.Use((context, next) =>
+        {
+            // In-process test servers have no remote address; every real connection has one.
+            var remote = context.Connection.RemoteIpAddress;
+            if (context.GetEndpoint()?.Metadata.GetMetadata<HostOnly>() is null || remote is null || IPAddress.IsLoopback(remote))
+            {
+                return next(context);
+            }
+
+            context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            return Task.CompletedTask;
+        });
+
+    private sealed class HostOnly
     {
-        // In-process test servers have no remote address; every real connection has one.
-        var remote = context.HttpContext.Connection.RemoteIpAddress;
-        return remote is null || IPAddress.IsLoopback(remote)
-            ? await next(context)
-            : Problems.From(new Core.Failure(Core.FailureCode.Forbidden, "Trigger endpoints answer only the Functions host on this machine."));
+        public static HostOnly Instance { get; } = new();
     }
 }

@@ -54,6 +54,12 @@ public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("Cosmos:Container", _cosmos.ContainerName);
         builder.UseSetting("Cosmos:DisableServerCertificateValidation", "true");
 #endif
+        UseTestTokens(builder);
+    }
+
+    /// <summary>Accept the tokens <see cref="Token"/> makes.</summary>
+    public static void UseTestTokens(IWebHostBuilder builder)
+    {
         builder.UseSetting("Authentication:Schemes:Bearer:ValidIssuer", Issuer);
         builder.UseSetting("Authentication:Schemes:Bearer:ValidAudiences:0", Audience);
         builder.UseSetting("Authentication:Schemes:Bearer:SigningKeys:0:Issuer", Issuer);

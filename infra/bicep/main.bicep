@@ -1,0 +1,164 @@
+// PartnerBase Payouts: everything the Function App (a C# custom handler on Flex Consumption) needs.
+// Every connection between Azure resources uses the app's managed identity: no keys, no connection
+// strings in settings (Application Insights' connection string holds no secret that grants data access).
+
+targetScope = 'resourceGroup'
+
+@description('Azure region for every resource (one that offers Flex Consumption).')
+param location string = resourceGroup().location
+
+@description('Short prefix (2-10 lowercase letters and digits) for resource names; a hash of the resource group makes them unique.')
+@minLength(2)
+@maxLength(10)
+param namePrefix string = 'pb'
+
+@description('Browser origins the API answers CORS requests from (the app handles CORS, not the platform).')
+param corsAllowedOrigins array = []
+
+@description('Entra ID authority that issues the API\'s tokens, e.g. https://login.microsoftonline.com/{tenant-id}/v2.0.')
+param tokenAuthority string
+
+@description('Audience the API\'s tokens must carry (the API app registration\'s application id URI or client id).')
+param tokenAudience string
+
+@secure()
+@description('Stripe secret API key. Empty: no secret is stored and payouts are paid by the simulated provider.')
+param stripeApiKey string = ''
+
+@description('Six-field NCRONTAB schedule of the monthly commission run.')
+param commissionRunSchedule string = '0 0 2 1 * *'
+
+@description('SMTP relay host for notification emails. Empty: notifications are only logged.')
+param smtpHost string = ''
+
+@description('Cosmos DB database name.')
+param cosmosDatabaseName string = 'partnerbase'
+
+var suffix = uniqueString(resourceGroup().id)
+var prefix = toLower(namePrefix)
+var compactPrefix = replace(prefix, '-', '')
+var topicName = 'payout-events'
+var hasStripeKey = !empty(stripeApiKey)
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    location: location
+    workspaceName: '${prefix}-log-${suffix}'
+    appInsightsName: '${prefix}-appi-${suffix}'
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  params: {
+    location: location
+    storageAccountName: take('st${compactPrefix}${suffix}', 24)
+    deploymentContainerName: 'app-package'
+  }
+}
+
+module cosmos 'modules/cosmos.bicep' = {
+  name: 'cosmos'
+  params: {
+    location: location
+    accountName: '${prefix}-cosmos-${suffix}'
+    databaseName: cosmosDatabaseName
+  }
+}
+
+module serviceBus 'modules/servicebus.bicep' = {
+  name: 'servicebus'
+  params: {
+    location: location
+    namespaceName: '${prefix}-sb-${suffix}'
+    topicName: topicName
+  }
+}
+
+module keyVault 'modules/keyvault.bicep' = {
+  name: 'keyvault'
+  params: {
+    location: location
+    vaultName: take('kv${compactPrefix}${suffix}', 24)
+    stripeApiKey: stripeApiKey
+  }
+}
+
+module functionApp 'modules/functionapp.bicep' = {
+  name: 'functionapp'
+  params: {
+    location: location
+    planName: '${prefix}-plan-${suffix}'
+    functionAppName: '${prefix}-func-${suffix}'
+    deploymentContainerUrl: storage.outputs.deploymentContainerUrl
+  }
+}
+
+module roles 'modules/roles.bicep' = {
+  name: 'roles'
+  params: {
+    principalId: functionApp.outputs.principalId
+    storageAccountName: storage.outputs.storageAccountName
+    cosmosAccountName: cosmos.outputs.accountName
+    serviceBusNamespaceName: serviceBus.outputs.namespaceName
+    keyVaultName: keyVault.outputs.vaultName
+  }
+}
+
+// Cors__AllowedOrigins__0..n: ASP.NET Core configuration reads them as the array Cors:AllowedOrigins.
+var corsSettings = toObject(
+  range(0, length(corsAllowedOrigins)),
+  i => 'Cors__AllowedOrigins__${i}',
+  i => corsAllowedOrigins[i]
+)
+
+var baseSettings = {
+  // The host's storage, by identity (blob, queue and table endpoints derive from the account name).
+  AzureWebJobsStorage__accountName: storage.outputs.storageAccountName
+  APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.appInsightsConnectionString
+  Storage__Provider: 'cosmos'
+  Cosmos__Endpoint: cosmos.outputs.documentEndpoint
+  Cosmos__Database: cosmos.outputs.databaseName
+  Cosmos__Container: cosmos.outputs.containerName
+  // The Cosmos DB trigger's identity-based connection (function.json "connection": "CosmosDb").
+  CosmosDb__accountEndpoint: cosmos.outputs.documentEndpoint
+  ServiceBus__FullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
+  ServiceBus__TopicName: serviceBus.outputs.topicName
+  // The Service Bus triggers' identity-based connection (function.json "connection": "ServiceBusConnection").
+  ServiceBusConnection__fullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
+  CommissionRunSchedule: commissionRunSchedule
+  Authentication__Schemes__Bearer__Authority: tokenAuthority
+  Authentication__Schemes__Bearer__ValidAudiences__0: tokenAudience
+  Payments__Provider: hasStripeKey ? 'stripe' : 'simulated'
+  Notifications__Provider: empty(smtpHost) ? 'log' : 'smtp'
+}
+
+var paymentSettings = hasStripeKey
+  ? {
+      // Resolved by the platform with the app's identity (Key Vault Secrets User).
+      Payments__Stripe__ApiKey: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.stripeSecretUri})'
+    }
+  : {}
+
+var smtpSettings = empty(smtpHost)
+  ? {}
+  : {
+      Notifications__Smtp__Host: smtpHost
+    }
+
+module appSettings 'modules/appsettings.bicep' = {
+  name: 'appsettings'
+  dependsOn: [
+    roles
+  ]
+  params: {
+    functionAppName: functionApp.outputs.name
+    settings: union(baseSettings, corsSettings, paymentSettings, smtpSettings)
+  }
+}
+
+output functionAppName string = functionApp.outputs.name
+output functionAppHostName string = functionApp.outputs.defaultHostName
+output cosmosEndpoint string = cosmos.outputs.documentEndpoint
+output serviceBusNamespace string = serviceBus.outputs.fullyQualifiedNamespace

@@ -1,0 +1,64 @@
+using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using PartnerBase.Functions.Events;
+using PartnerBase.Functions.Tests.Api;
+
+namespace PartnerBase.Functions.Tests.Events;
+
+/// <summary>Under dotnet run (no Functions host), each new payout event reaches the consumers in-process.</summary>
+public sealed class EmbeddedDispatchTests : IAsyncLifetime
+{
+    private FakeServiceBus _serviceBus = null!;
+    private HostedAppFactory _app = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _serviceBus = await FakeServiceBus.StartAsync();
+        _app = new HostedAppFactory(_serviceBus, underHost: false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        await _serviceBus.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task CreateAndApprove_ReachEachConsumerOncePerEvent_AndARedeliveryIsIgnored()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var org = "org_" + Guid.NewGuid().ToString("N")[..8];
+        var manager = ClientFor(org, "manager");
+        await manager.PostAsJsonAsync("/api/partners", new { id = "p1", name = "P", email = "p@example.com", commissionRateBps = 100 }, ct);
+        var created = await TestOrg.Json(await manager.PostAsJsonAsync("/api/payouts", new { partnerId = "p1", amount = 500, currency = "USD", period = "2026-07" }, ct));
+        var id = created["id"]!.GetValue<string>();
+        await ClientFor(org, "approver").PostAsync($"/api/payouts/{id}/approve", null, ct);
+
+        await WaitUntilAsync(() => _app.Notifications.Received.Count(e => e.PayoutId == id) >= 2 && _app.Payments.Received.Any(e => e.PayoutId == id));
+        var approved = _app.Payments.Received.Single(e => e.PayoutId == id);
+        var outcome = await _app.Services.GetRequiredService<EventDelivery>().DeliverAsync("payments", approved, ct);
+        await Task.Delay(300, ct);
+
+        Assert.Equal(DeliveryOutcome.AlreadyHandled, outcome);
+        Assert.Equal(["com.partnerbase.payout.created", "com.partnerbase.payout.approved"], _app.Notifications.Received.Where(e => e.PayoutId == id).Select(e => e.Type));
+        Assert.Single(_app.Payments.Received, e => e.PayoutId == id);
+        Assert.Equal(2, approved.Sequence);
+        Assert.Empty(_serviceBus.Arrivals);
+    }
+
+    private HttpClient ClientFor(string org, string role)
+    {
+        var client = _app.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", ApiFactory.Token(org, role + "-user", [role]));
+        return client;
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        for (var waited = 0; !condition(); waited += 50)
+        {
+            Assert.True(waited < 10_000, "the consumers were not reached within 10 s");
+            await Task.Delay(50);
+        }
+    }
+}
