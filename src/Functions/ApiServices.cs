@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using PartnerBase.Core.Commissions;
 using PartnerBase.Core.Payouts;
 using PartnerBase.Core.Storage;
 using PartnerBase.Functions.Cosmos;
@@ -35,6 +36,7 @@ public static class ApiServices
         services.AddPayoutEvents(FunctionsHost.Port(builder.Configuration) is not null, embeddedStore: storage.Provider == StorageProvider.Memory);
 
         services.AddSingleton<PayoutService>();
+        services.AddSingleton<CommissionService>();
 
         services.Configure<JsonOptions>(options => ConfigureJson(options.SerializerOptions));
         // Binding failures throw, so that BadRequestHandler can answer them as problem+json naming the field.

@@ -1,3 +1,4 @@
+using PartnerBase.Functions.Commissions;
 using PartnerBase.Functions.Hosting;
 using PartnerBase.Functions.Http;
 using PartnerBase.Functions.Organizations;
@@ -30,6 +31,7 @@ public sealed class Program
         app.MapPayoutsApi();
         app.MapPartnersApi();
         app.MapOrganizationApi();
+        app.MapCommissionsApi();
         if (FunctionsHost.Port(app.Configuration) is not null)
         {
             app.MapFunctionsTriggers();

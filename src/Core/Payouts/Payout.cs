@@ -39,6 +39,9 @@ public sealed record Payout
     [JsonInclude] public string? FailureCode { get; private init; }
     [JsonInclude] public string? FailureMessage { get; private init; }
 
+    /// <summary>For a payout of a commission run: how many attribution lines it sums.</summary>
+    [JsonInclude] public int? LineCount { get; private init; }
+
     private static IReadOnlyDictionary<string, string> EmptyMetadata { get; } = new Dictionary<string, string>();
 
     public static PayoutEvent Create(PayoutDraft draft, Actor actor, DateTimeOffset now)
@@ -56,6 +59,7 @@ public sealed record Payout
             Notes = draft.Notes,
             Metadata = draft.Metadata ?? EmptyMetadata,
             Source = draft.Source,
+            LineCount = draft.LineCount,
             CreatedBy = actor.Id,
             CreatedAt = now,
             UpdatedAt = now,
@@ -211,7 +215,8 @@ public sealed record PayoutDraft(
     string? Notes,
     IReadOnlyDictionary<string, string>? Metadata,
     PayoutSource Source = PayoutSource.Manual,
-    string? Reason = null);
+    string? Reason = null,
+    int? LineCount = null);
 
 /// <summary>An update of a pending payout; null leaves a field as it is, an empty <see cref="Notes"/> clears it.</summary>
 public sealed record PayoutChanges(long? Amount, Currency? Currency, Period? Period, string? Notes, IReadOnlyDictionary<string, string>? Metadata);

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using PartnerBase.Core.Commissions;
 using PartnerBase.Core.Organizations;
 using PartnerBase.Core.Partners;
 using PartnerBase.Core.Payouts;
@@ -69,6 +70,28 @@ public interface IPayoutStore
 
     /// <summary>Records that <paramref name="consumer"/> handled the event; kept at least 14 days.</summary>
     Task MarkEventHandledAsync(string orgId, string consumer, string eventId, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<Attribution>> GetAttributionsAsync(string orgId, IReadOnlyCollection<string> attributionIds, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// A compare-and-swap against <paramref name="current"/>, the version this one was made from (null for a new one):
+    /// succeeds only if that is still what is stored.
+    /// </summary>
+    Task<bool> TrySaveAttributionAsync(Attribution attribution, Attribution? current, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The lines of a run for a period ending at <paramref name="periodEnd"/>: open attributions closed before it and
+    /// settled ones reversed since. Streamed in pages, in no particular order.
+    /// </summary>
+    IAsyncEnumerable<Attribution> GetDueAttributionsAsync(string orgId, DateTimeOffset periodEnd, CancellationToken cancellationToken = default);
+
+    /// <summary>The sum of the commissions settled into a payout, and how many lines they are.</summary>
+    Task<(long Commission, int Lines)> GetSettledLinesAsync(string orgId, string payoutId, CancellationToken cancellationToken = default);
+
+    Task<CommissionState?> GetCommissionStateAsync(string orgId, CancellationToken cancellationToken = default);
+
+    /// <summary>A compare-and-swap on <see cref="CommissionState.Version"/> (absent, for version 1).</summary>
+    Task<bool> TrySaveCommissionStateAsync(CommissionState state, CancellationToken cancellationToken = default);
 
     /// <summary>Adds the organization to the registry of organizations (idempotent).</summary>
     Task RegisterOrganizationAsync(string orgId, CancellationToken cancellationToken = default);

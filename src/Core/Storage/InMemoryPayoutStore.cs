@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
+using PartnerBase.Core.Commissions;
 using PartnerBase.Core.Organizations;
 using PartnerBase.Core.Partners;
 using PartnerBase.Core.Payouts;
@@ -13,6 +14,8 @@ namespace PartnerBase.Core.Storage;
 /// </summary>
 public sealed class InMemoryPayoutStore(TimeProvider timeProvider) : IPayoutStore
 {
+    private const int StreamPageSize = 1_000;
+
     private readonly ConcurrentDictionary<string, Partition> _partitions = new(StringComparer.Ordinal);
 
     // Every event of every organization in commit order: the embedded default's outbox.
@@ -285,6 +288,108 @@ public sealed class InMemoryPayoutStore(TimeProvider timeProvider) : IPayoutStor
         }
     }
 
+    public Task<IReadOnlyList<Attribution>> GetAttributionsAsync(string orgId, IReadOnlyCollection<string> attributionIds, CancellationToken cancellationToken = default)
+    {
+        var partition = For(orgId);
+        lock (partition.Gate)
+        {
+            IReadOnlyList<Attribution> found = attributionIds.Distinct().Select(id => partition.Attributions.GetValueOrDefault(id)).OfType<Attribution>().ToList();
+            return Task.FromResult(found);
+        }
+    }
+
+    public Task<bool> TrySaveAttributionAsync(Attribution attribution, Attribution? current, CancellationToken cancellationToken = default)
+    {
+        var partition = For(attribution.OrgId);
+        lock (partition.Gate)
+        {
+            var stored = partition.Attributions.GetValueOrDefault(attribution.Id);
+            if ((stored?.Version ?? 0) != (current?.Version ?? 0) || (stored?.Version ?? 0) != attribution.Version - 1)
+            {
+                return Task.FromResult(false);
+            }
+
+            partition.Attributions[attribution.Id] = attribution;
+            if (attribution.State is AttributionState.Open or AttributionState.ReversalPending)
+            {
+                partition.DueAttributions.Add(attribution.Id);
+            }
+            else
+            {
+                partition.DueAttributions.Remove(attribution.Id);
+            }
+
+            AddLine(partition, stored?.Settlement, attribution.Settlement);
+            AddLine(partition, stored?.ReversalSettlement, attribution.ReversalSettlement);
+            return Task.FromResult(true);
+        }
+    }
+
+    public async IAsyncEnumerable<Attribution> GetDueAttributionsAsync(string orgId, DateTimeOffset periodEnd, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var partition = For(orgId);
+        string? after = null;
+        while (true)
+        {
+            List<Attribution> page;
+            lock (partition.Gate)
+            {
+                var due = partition.DueAttributions;
+                IEnumerable<string> ids = after is null ? due
+                    : due.Count == 0 || string.CompareOrdinal(after, due.Max) >= 0 ? []
+                    : due.GetViewBetween(after, due.Max!).Where(id => string.CompareOrdinal(id, after) > 0);
+                var keys = ids.Take(StreamPageSize).ToList();
+                if (keys.Count == 0)
+                {
+                    yield break;
+                }
+
+                after = keys[^1];
+                page = keys.Select(id => partition.Attributions[id]).Where(a => a.IsDueBy(periodEnd)).ToList();
+            }
+
+            foreach (var attribution in page)
+            {
+                yield return attribution;
+            }
+
+            await Task.Yield();
+        }
+    }
+
+    public Task<(long Commission, int Lines)> GetSettledLinesAsync(string orgId, string payoutId, CancellationToken cancellationToken = default)
+    {
+        var partition = For(orgId);
+        lock (partition.Gate)
+        {
+            return Task.FromResult(partition.SettledLines.GetValueOrDefault(payoutId));
+        }
+    }
+
+    public Task<CommissionState?> GetCommissionStateAsync(string orgId, CancellationToken cancellationToken = default)
+    {
+        var partition = For(orgId);
+        lock (partition.Gate)
+        {
+            return Task.FromResult(partition.Commission);
+        }
+    }
+
+    public Task<bool> TrySaveCommissionStateAsync(CommissionState state, CancellationToken cancellationToken = default)
+    {
+        var partition = For(state.OrgId);
+        lock (partition.Gate)
+        {
+            if ((partition.Commission?.Version ?? 0) != state.Version - 1)
+            {
+                return Task.FromResult(false);
+            }
+
+            partition.Commission = state;
+            return Task.FromResult(true);
+        }
+    }
+
     public Task RegisterOrganizationAsync(string orgId, CancellationToken cancellationToken = default)
     {
         For(orgId).Registered = true;
@@ -324,6 +429,15 @@ public sealed class InMemoryPayoutStore(TimeProvider timeProvider) : IPayoutStor
         return null;
     }
 
+    private static void AddLine(Partition partition, Settlement? before, Settlement? after)
+    {
+        if (after is not null && before is null)
+        {
+            var (commission, lines) = partition.SettledLines.GetValueOrDefault(after.PayoutId);
+            partition.SettledLines[after.PayoutId] = (commission + after.Commission, lines + 1);
+        }
+    }
+
     private static IEnumerable<PageKey> After(SortedSet<PageKey> order, PageKey? after)
     {
         if (after is not { } start)
@@ -354,5 +468,9 @@ public sealed class InMemoryPayoutStore(TimeProvider timeProvider) : IPayoutStor
         public OrganizationSettings? Settings { get; set; }
         public HashSet<(string Consumer, string EventId)> HandledEvents { get; } = [];
         public bool Registered { get; set; }
+        public Dictionary<string, Attribution> Attributions { get; } = new(StringComparer.Ordinal);
+        public SortedSet<string> DueAttributions { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, (long Commission, int Lines)> SettledLines { get; } = new(StringComparer.Ordinal);
+        public CommissionState? Commission { get; set; }
     }
 }

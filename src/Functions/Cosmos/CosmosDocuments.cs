@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using PartnerBase.Core.Commissions;
 using PartnerBase.Core.Organizations;
 using PartnerBase.Core.Partners;
 using PartnerBase.Core.Payouts;
@@ -24,6 +25,9 @@ internal static class Documents
     public const string IdempotencyType = "idempotency";
     public const string HandledEventType = "handledEvent";
     public const string RegistrationType = "organizationRegistration";
+    public const string AttributionType = "attribution";
+    public const string CommissionStateType = "commissionState";
+    public const string CommissionStateId = "commission-state";
 
     /// <summary>The partition of the organization registry; '$' is reserved, token org ids never start with it.</summary>
     public const string RegistryPartition = "$organizations";
@@ -35,6 +39,8 @@ internal static class Documents
     public static string EventId(string eventId) => "event:" + eventId;
 
     public static string PartnerId(string partnerId) => "partner:" + partnerId;
+
+    public static string AttributionId(string attributionId) => "attribution:" + attributionId;
 
     public const string OrganizationId = "organization";
 
@@ -147,6 +153,41 @@ internal sealed record IdempotencyDocument(string Id, string OrgId, string Type,
 internal sealed record HandledEventDocument(string Id, string OrgId, string Type, int Ttl, string Consumer, string EventId);
 
 internal sealed record RegistrationDocument(string Id, string OrgId, string Type, string Organization);
+
+/// <summary>An attribution, with what runs filter on (its state, close time) and sum up (its settlements) at the top level.</summary>
+internal sealed record AttributionDocument(
+    string Id,
+    string OrgId,
+    string Type,
+    string State,
+    long ClosedTicks,
+    string? SettlementPayoutId,
+    long? SettlementCommission,
+    string? ReversalPayoutId,
+    long? ReversalCommission,
+    Attribution Attribution)
+{
+    [JsonPropertyName("_etag")]
+    public string? ETag { get; init; }
+
+    public static AttributionDocument From(Attribution attribution) => new(
+        Documents.AttributionId(attribution.Id),
+        attribution.OrgId,
+        Documents.AttributionType,
+        JsonNamingPolicy.SnakeCaseLower.ConvertName(attribution.State.ToString()),
+        attribution.ClosedAt.UtcTicks,
+        attribution.Settlement?.PayoutId,
+        attribution.Settlement?.Commission,
+        attribution.ReversalSettlement?.PayoutId,
+        attribution.ReversalSettlement?.Commission,
+        attribution);
+}
+
+internal sealed record CommissionStateDocument(string Id, string OrgId, string Type, CommissionState State)
+{
+    [JsonPropertyName("_etag")]
+    public string? ETag { get; init; }
+}
 
 /// <summary>The body of a query page from the stream API.</summary>
 internal sealed record QueryPage<T>(List<T> Documents);

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Azure.Cosmos;
 using PartnerBase.Core;
+using PartnerBase.Core.Commissions;
 using PartnerBase.Core.Organizations;
 using PartnerBase.Core.Partners;
 using PartnerBase.Core.Payouts;
@@ -37,6 +38,9 @@ public sealed class CosmosPayoutStore(Container container, TimeProvider timeProv
     // The ETag each payout was loaded with, keyed by the (immutable) instance, so that a change decided from that
     // instance is saved with If-Match and no second read.
     private readonly ConditionalWeakTable<Payout, string> _etags = [];
+
+    // Likewise for attributions: a claim right after the read replaces with that ETag, without a second read.
+    private readonly ConditionalWeakTable<Attribution, string> _attributionETags = [];
 
     public async Task<Payout?> GetPayoutAsync(string orgId, string payoutId, CancellationToken cancellationToken = default)
     {
@@ -281,6 +285,100 @@ public sealed class CosmosPayoutStore(Container container, TimeProvider timeProv
         response.EnsureSuccessStatusCode();
     }
 
+    public async Task<IReadOnlyList<Attribution>> GetAttributionsAsync(string orgId, IReadOnlyCollection<string> attributionIds, CancellationToken cancellationToken = default)
+    {
+        var ids = attributionIds.Distinct().Select(Documents.AttributionId).Where(Documents.IsValidId).ToArray();
+        if (ids.Length == 0)
+        {
+            return [];
+        }
+
+        var query = new QueryDefinition("SELECT * FROM c WHERE c.orgId = @orgId AND c.type = @type AND ARRAY_CONTAINS(@ids, c.id)")
+            .WithParameter("@orgId", orgId)
+            .WithParameter("@type", Documents.AttributionType)
+            .WithParameter("@ids", ids);
+        return await QueryAsync<AttributionDocument>(orgId, query, ids.Length, cancellationToken).Select(Remember).ToListAsync(cancellationToken);
+    }
+
+    public async Task<bool> TrySaveAttributionAsync(Attribution attribution, Attribution? current, CancellationToken cancellationToken = default)
+    {
+        var document = AttributionDocument.From(attribution);
+        if (current is null)
+        {
+            return await CreateAsync(attribution.OrgId, document, cancellationToken) == HttpStatusCode.Created;
+        }
+
+        // The ETag the current version was read with (claims and imports read first), else one read.
+        if (!_attributionETags.TryGetValue(current, out var etag))
+        {
+            var (stored, storedETag) = await ReadAsync<AttributionDocument>(attribution.OrgId, document.Id, cancellationToken);
+            if (stored?.Attribution.Version != current.Version)
+            {
+                return false;
+            }
+
+            etag = storedETag;
+        }
+
+        return await ReplaceAsync(attribution.OrgId, document.Id, document, etag, cancellationToken) == HttpStatusCode.OK;
+    }
+
+    public IAsyncEnumerable<Attribution> GetDueAttributionsAsync(string orgId, DateTimeOffset periodEnd, CancellationToken cancellationToken = default)
+    {
+        var query = new QueryDefinition(
+                "SELECT * FROM c WHERE c.orgId = @orgId AND c.type = @type AND ((c.state = @open AND c.closedTicks < @end) OR c.state = @reversed)")
+            .WithParameter("@orgId", orgId)
+            .WithParameter("@type", Documents.AttributionType)
+            .WithParameter("@open", "open")
+            .WithParameter("@reversed", "reversal_pending")
+            .WithParameter("@end", periodEnd.UtcTicks);
+        return QueryAsync<AttributionDocument>(orgId, query, StreamPageSize, cancellationToken).Select(Remember);
+    }
+
+    public async Task<(long Commission, int Lines)> GetSettledLinesAsync(string orgId, string payoutId, CancellationToken cancellationToken = default)
+    {
+        var query = new QueryDefinition(
+                "SELECT c.settlementPayoutId, c.settlementCommission, c.reversalPayoutId, c.reversalCommission FROM c " +
+                "WHERE c.orgId = @orgId AND c.type = @type AND (c.settlementPayoutId = @payoutId OR c.reversalPayoutId = @payoutId)")
+            .WithParameter("@orgId", orgId)
+            .WithParameter("@type", Documents.AttributionType)
+            .WithParameter("@payoutId", payoutId);
+        long commission = 0;
+        var lines = 0;
+        await foreach (var row in QueryAsync<SettlementRow>(orgId, query, TotalsPageSize, cancellationToken))
+        {
+            if (row.SettlementPayoutId == payoutId)
+            {
+                commission += row.SettlementCommission ?? 0;
+                lines++;
+            }
+
+            if (row.ReversalPayoutId == payoutId)
+            {
+                commission += row.ReversalCommission ?? 0;
+                lines++;
+            }
+        }
+
+        return (commission, lines);
+    }
+
+    public async Task<CommissionState?> GetCommissionStateAsync(string orgId, CancellationToken cancellationToken = default) =>
+        (await ReadAsync<CommissionStateDocument>(orgId, Documents.CommissionStateId, cancellationToken)).Document?.State;
+
+    public async Task<bool> TrySaveCommissionStateAsync(CommissionState state, CancellationToken cancellationToken = default)
+    {
+        var document = new CommissionStateDocument(Documents.CommissionStateId, state.OrgId, Documents.CommissionStateType, state);
+        if (state.Version == 1)
+        {
+            return await CreateAsync(state.OrgId, document, cancellationToken) == HttpStatusCode.Created;
+        }
+
+        var (current, etag) = await ReadAsync<CommissionStateDocument>(state.OrgId, Documents.CommissionStateId, cancellationToken);
+        return current?.State.Version == state.Version - 1
+            && await ReplaceAsync(state.OrgId, Documents.CommissionStateId, document, etag, cancellationToken) == HttpStatusCode.OK;
+    }
+
     public async Task RegisterOrganizationAsync(string orgId, CancellationToken cancellationToken = default) =>
         await CreateAsync(Documents.RegistryPartition, new RegistrationDocument(Documents.RegistrationId(orgId), Documents.RegistryPartition, Documents.RegistrationType, orgId), cancellationToken);
 
@@ -399,4 +497,16 @@ public sealed class CosmosPayoutStore(Container container, TimeProvider timeProv
 
 
     private sealed record TotalRow(string Currency, string Status, long Amount);
+
+    private sealed record SettlementRow(string? SettlementPayoutId, long? SettlementCommission, string? ReversalPayoutId, long? ReversalCommission);
+
+    private Attribution Remember(AttributionDocument document)
+    {
+        if (document.ETag is not null)
+        {
+            _attributionETags.AddOrUpdate(document.Attribution, document.ETag);
+        }
+
+        return document.Attribution;
+    }
 }

@@ -2,7 +2,10 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using PartnerBase.Core;
+using PartnerBase.Core.Commissions;
 using PartnerBase.Core.Payouts;
+using PartnerBase.Core.Storage;
 using PartnerBase.Functions.Cosmos;
 using PartnerBase.Functions.Events;
 using PartnerBase.Functions.Http;
@@ -20,6 +23,7 @@ public static class TriggerEndpoints
     {
         var group = routes.MapGroup("").ExcludeFromDescription().AllowAnonymous().WithMetadata(HostOnly.Instance);
         group.MapPost("/PublishEvents", PublishEventsAsync);
+        group.MapPost("/CommissionRun", CommissionRunAsync);
         group.MapPost("/ProcessPayment", (JsonElement body, EventDelivery delivery, CancellationToken cancellationToken) =>
             DeliverAsync(body, "payments", delivery, cancellationToken));
         group.MapPost("/SendNotifications", (JsonElement body, EventDelivery delivery, CancellationToken cancellationToken) =>
@@ -48,6 +52,49 @@ public static class TriggerEndpoints
 
         await publisher.PublishAsync(events, cancellationToken);
         return TypedResults.Ok(InvocationResult.Done($"Published {events.Count} payout events of {documents.GetArrayLength()} changed documents."));
+    }
+
+    /// <summary>
+    /// The monthly timer: the previous month's run for every registered organization. One organization's failure
+    /// does not stop the others, but fails the invocation so that the host retries; runs that already happened
+    /// settle nothing twice.
+    /// </summary>
+    private static async Task<Ok<InvocationResult>> CommissionRunAsync(
+        JsonElement body, IPayoutStore store, CommissionService commissions, TimeProvider timeProvider, CancellationToken cancellationToken)
+    {
+        var lastMonth = timeProvider.GetUtcNow().AddMonths(-1);
+        var period = Period.Month(lastMonth.Year, lastMonth.Month);
+        var logs = new List<string>();
+        var failed = new List<string>();
+        if (HostInvocation.Data(body, "timer") is { } timer && timer.ValueKind == JsonValueKind.Object
+            && timer.TryGetProperty("IsPastDue", out var pastDue) && pastDue.ValueKind == JsonValueKind.True)
+        {
+            logs.Add("The timer is past due; running now.");
+        }
+
+        foreach (var orgId in await store.GetOrganizationsAsync(cancellationToken))
+        {
+            try
+            {
+                var run = await commissions.RunAsync(orgId, period, dryRun: false, cancellationToken);
+                logs.Add(run.Succeeded
+                    ? $"{orgId}: {period}: {run.Value.Payouts.Count} payouts, {run.Value.CarriedForward.Count} carried forward."
+                    : $"{orgId}: {period}: {run.Failure!.Detail}");
+                if (!run.Succeeded)
+                {
+                    failed.Add(orgId);
+                }
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                logs.Add($"{orgId}: {period}: failed: {exception.Message}");
+                failed.Add(orgId);
+            }
+        }
+
+        return failed.Count == 0
+            ? TypedResults.Ok(InvocationResult.Done([.. logs]))
+            : throw new InvalidOperationException($"The {period} commission run failed for {string.Join(", ", failed)}: {string.Join(" ", logs)}");
     }
 
     /// <summary>A Service Bus trigger: one message, a structured CloudEvent, for one subscription's consumer.</summary>

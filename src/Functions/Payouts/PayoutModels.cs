@@ -138,6 +138,7 @@ public sealed record PayoutResponse(
     DateTime? FailedAt,
     string? FailureCode,
     string? FailureMessage,
+    int? LineCount,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] PartnerRef? Partner = null);
 
 /// <summary>The partner embedded by <c>expand=partner</c>.</summary>
@@ -202,6 +203,7 @@ public static class PayoutMappings
         payout.FailedAt?.UtcDateTime,
         payout.FailureCode,
         payout.FailureMessage,
+        payout.LineCount,
         partner is null ? null : new PartnerRef(partner.Id, partner.Name, partner.Email));
 
     public static AuditEntryResponse ToResponse(this PayoutEvent change) => new(
