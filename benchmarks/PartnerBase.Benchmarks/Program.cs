@@ -10,13 +10,14 @@ public static class Program
         return args.FirstOrDefault() switch
         {
             "cosmos-requests" => await CosmosRequests.RunAsync(),
+            "commissions" => await CommissionRuns.RunAsync(),
             _ => Usage(),
         };
     }
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/PartnerBase.Benchmarks -- cosmos-requests");
+        Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/PartnerBase.Benchmarks -- cosmos-requests | commissions");
         return 2;
     }
 }
