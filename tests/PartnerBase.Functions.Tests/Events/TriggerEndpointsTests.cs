@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.TestHost;
@@ -127,6 +128,43 @@ public sealed class TriggerEndpointsTests : IAsyncLifetime
 
         await ProblemAssert.IsValidationProblemAsync(response, "Data.message");
         Assert.Empty(_app.Notifications.Received);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task CommissionRun_Timer_SettlesLastMonthForEveryRegisteredOrganization(bool encodeTwice)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var org = "org_" + Guid.NewGuid().ToString("N")[..8];
+        var manager = _app.CreateClient();
+        manager.DefaultRequestHeaders.Authorization = new("Bearer", ApiFactory.Token(org, "manager-1", ["manager"]));
+        await manager.PostAsJsonAsync("/api/partners", new { id = "p1", name = "P", email = "p@example.com", commissionRateBps = 1000 }, ct);
+        var lastMonth = DateTimeOffset.UtcNow.AddMonths(-1);
+        var closed = new DateTimeOffset(lastMonth.Year, lastMonth.Month, 2, 0, 0, 0, TimeSpan.Zero);
+        var ingest = await manager.PostAsJsonAsync("/api/attributions", new
+        {
+            attributions = new[] { new { id = "a1", partnerId = "p1", dealId = "d1", attributedAmount = 50_000, currency = "USD", closedAt = closed, status = "won" } },
+        }, ct);
+        Assert.Equal(HttpStatusCode.OK, ingest.StatusCode);
+        var timer = new JsonObject
+        {
+            ["Schedule"] = new JsonObject { ["AdjustForDST"] = true },
+            ["ScheduleStatus"] = new JsonObject { ["Last"] = "2026-10-01T02:00:00Z", ["Next"] = "2026-12-01T02:00:00Z", ["LastUpdated"] = "2026-11-01T02:00:00Z" },
+            ["IsPastDue"] = false,
+        };
+
+        var response = await _app.CreateClient().PostAsync("/CommissionRun", TestEvents.Invocation("timer", timer, encodeTwice), ct);
+        var again = await _app.CreateClient().PostAsync("/CommissionRun", TestEvents.Invocation("timer", timer, encodeTwice), ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains((await TestOrg.Json(response))["Logs"]!.AsArray(), log => log!.GetValue<string>().StartsWith($"{org}: {lastMonth:yyyy-MM}: 1 payouts", StringComparison.Ordinal));
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        var payouts = await TestOrg.Json(await manager.GetAsync("/api/payouts", ct));
+        var payout = Assert.Single(payouts["data"]!.AsArray())!;
+        Assert.Equal(5_000, payout["amount"]!.GetValue<long>());
+        Assert.Equal("commission_run", payout["source"]!.GetValue<string>());
+        Assert.Equal($"{lastMonth:yyyy-MM}", payout["period"]!.GetValue<string>());
     }
 
     [Fact]
