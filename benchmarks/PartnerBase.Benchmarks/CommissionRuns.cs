@@ -44,6 +44,62 @@ public static class CommissionRuns
         return 0;
     }
 
+    /// <summary>
+    /// Cosmos DB requests of ingestion and of a run at two sizes, on the local Cosmos-protocol server (or
+    /// COSMOS_ENDPOINT/COSMOS_KEY): what one more attribution costs.
+    /// </summary>
+    public static async Task<int> RunCosmosAsync()
+    {
+        await using var local = Environment.GetEnvironmentVariable("COSMOS_ENDPOINT") is null ? await CosmosLocal.LocalCosmosServer.StartAsync() : null;
+        var counter = new Functions.Cosmos.CosmosRequestCounter();
+        var options = new Functions.Cosmos.CosmosOptions
+        {
+            Endpoint = local?.Endpoint ?? Environment.GetEnvironmentVariable("COSMOS_ENDPOINT"),
+            Key = local is null ? Environment.GetEnvironmentVariable("COSMOS_KEY") : CosmosLocal.LocalCosmosServer.Key,
+            DisableServerCertificateValidation = local is not null,
+        };
+        using var client = Functions.Cosmos.CosmosServices.CreateClient(options, counter, isDevelopment: true);
+        var database = (await client.CreateDatabaseIfNotExistsAsync("partnerbase-bench-" + Guid.NewGuid().ToString("N")[..6])).Database;
+        var container = (await database.CreateContainerIfNotExistsAsync(Functions.Cosmos.CosmosServices.PayoutsContainer("payouts"))).Container;
+        var time = new FixedTime(new DateTimeOffset(2026, 11, 15, 0, 0, 0, TimeSpan.Zero));
+        var store = new Functions.Cosmos.CosmosPayoutStore(container, time);
+        var rows = new List<string>();
+        foreach (var (attributions, partners) in new[] { (1_000, 10), (4_000, 40) })
+        {
+            var orgId = $"org_cosmos_{attributions}";
+            var now = time.GetUtcNow();
+            for (var p = 0; p < partners; p++)
+            {
+                await store.TryCreatePartnerAsync(new Partner(PartnerId(p), orgId, $"Partner {p}", "p@example.com", 1000, Usd, null, now, now, 1));
+            }
+
+            var service = new CommissionService(store, time);
+            var before = counter.Count;
+            foreach (var batch in Enumerable.Range(0, attributions).Select(i => Input(i) with { PartnerId = PartnerId(i % partners) }).Chunk(CommissionService.MaxAttributionsPerRequest))
+            {
+                _ = (await service.IngestAsync(orgId, batch)).Value;
+            }
+
+            var ingest = counter.Count - before;
+            before = counter.Count;
+            var run = (await service.RunAsync(orgId, Period, dryRun: false)).Value;
+            var settle = counter.Count - before;
+            rows.Add($"| {attributions:N0} | {partners} | {run.Payouts.Count} | {ingest:N0} ({(double)ingest / attributions:N3}/attribution) | {settle:N0} ({(double)settle / attributions:N3}/attribution) |");
+        }
+
+        await database.DeleteAsync();
+        Console.WriteLine($"Commission runs on Cosmos DB ({(local is null ? "COSMOS_ENDPOINT" : "local Cosmos-protocol server")}, Gateway mode): requests");
+        Console.WriteLine();
+        Console.WriteLine("| attributions | partners | payouts | ingest requests | run requests |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|");
+        rows.ForEach(Console.WriteLine);
+        Console.WriteLine();
+        Console.WriteLine("Per attribution: ingestion writes it once (plus one read query per batch of 1,000); a run reads it in two");
+        Console.WriteLine("streamed passes (one request per 1,000) and writes its claim once; per partner and currency a run adds a few");
+        Console.WriteLine("requests (the payout's two documents, the sum of its lines), and the lease a few per run.");
+        return 0;
+    }
+
     private static async Task<(double IngestPerSecond, double RunPerSecond, int Payouts)> ThroughputAsync(TimeProvider time, int attributions)
     {
         var store = new InMemoryPayoutStore(time);

@@ -11,13 +11,14 @@ public static class Program
         {
             "cosmos-requests" => await CosmosRequests.RunAsync(),
             "commissions" => await CommissionRuns.RunAsync(),
+            "commissions-cosmos" => await CommissionRuns.RunCosmosAsync(),
             _ => Usage(),
         };
     }
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/PartnerBase.Benchmarks -- cosmos-requests | commissions");
+        Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/PartnerBase.Benchmarks -- cosmos-requests | commissions | commissions-cosmos");
         return 2;
     }
 }
