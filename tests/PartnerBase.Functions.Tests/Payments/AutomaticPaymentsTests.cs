@@ -1,0 +1,56 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using PartnerBase.Functions.Tests.Api;
+
+namespace PartnerBase.Functions.Tests.Payments;
+
+/// <summary>Under dotnet run: approving is enough, the embedded dispatcher and the simulated provider do the rest.</summary>
+public sealed class AutomaticPaymentsTests(ApiFactory factory)
+{
+    [Fact]
+    public async Task Approve_WithAutomaticPayments_PaysFailsOrWaitsByPartnerAccount()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var org = new TestOrg(factory);
+        await org.Admin.PatchAsJsonAsync("/api/organization", new { automaticPayments = true }, ct);
+        var ok = await org.CreatePartnerAsync(account: "acct_ok_demo");
+        var closed = await org.CreatePartnerAsync(account: "acct_fail_demo");
+        var none = await org.CreatePartnerAsync();
+        var toPay = await ApproveAsync(org, ok);
+        var toFail = await ApproveAsync(org, closed);
+        var toWait = await ApproveAsync(org, none);
+
+        var paid = await WaitForAsync(org, toPay, "paid");
+        var failed = await WaitForAsync(org, toFail, "failed");
+        await Task.Delay(500, ct);
+
+        Assert.StartsWith("sim_tr_", paid["paymentReference"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("account_closed", failed["failureCode"]!.GetValue<string>());
+        Assert.Equal("approved", (await org.GetPayoutAsync(toWait))["status"]!.GetValue<string>());
+        var audit = await org.AuditAsync(toPay);
+        Assert.Equal(["payout.paid", "payout.processing"], audit.Take(2).Select(e => e!["type"]!.GetValue<string>()));
+        Assert.All(audit.Take(2), e => Assert.Equal("system", e!["actor"]!["kind"]!.GetValue<string>()));
+    }
+
+    private static async Task<string> ApproveAsync(TestOrg org, string partnerId)
+    {
+        var id = (await org.CreatePayoutAsync(partnerId))["id"]!.GetValue<string>();
+        await org.ActAsync(org.Approver, id, "approve");
+        return id;
+    }
+
+    private static async Task<JsonObject> WaitForAsync(TestOrg org, string payoutId, string status)
+    {
+        for (var waited = 0; ; waited += 50)
+        {
+            var payout = await org.GetPayoutAsync(payoutId);
+            if (payout["status"]!.GetValue<string>() == status)
+            {
+                return payout;
+            }
+
+            Assert.True(waited < 10_000, $"payout {payoutId} is {payout["status"]} after 10 s, not {status}");
+            await Task.Delay(50);
+        }
+    }
+}
