@@ -138,7 +138,8 @@ public sealed class CommissionService(IPayoutStore store, TimeProvider timeProvi
         var carried = new List<CarriedForward>();
         foreach (var ((partnerId, currency), (commission, lines)) in totals.OrderBy(t => t.Key.PartnerId, StringComparer.Ordinal).ThenBy(t => t.Key.Currency.Code, StringComparer.Ordinal))
         {
-            if (commission > 0 && commission >= minimums.GetValueOrDefault(currency.Code))
+            // A total beyond what one payout may carry is carried forward, never claimed into a payout that could not be made.
+            if (commission > 0 && commission >= minimums.GetValueOrDefault(currency.Code) && commission <= Money.MaxPayoutAmount)
             {
                 toPay.Add(new PlannedGroup(partnerId, currency, rates[partnerId], commission, lines));
             }

@@ -61,6 +61,12 @@ internal static class Documents
 
     public static string SortKey(PageKey key) => SortKey(key.At, key.Id);
 
+    /// <summary>
+    /// A time as fixed-width UTC ticks in a string: Cosmos DB keeps JSON numbers as doubles, which cannot hold
+    /// today's tick counts exactly (they exceed 2^53), but strings of equal width compare exactly.
+    /// </summary>
+    public static string TicksKey(DateTimeOffset at) => at.UtcTicks.ToString("D19", CultureInfo.InvariantCulture);
+
     private static JsonSerializerOptions CreateJson()
     {
         var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
@@ -82,7 +88,7 @@ internal sealed record PayoutDocument(
     string Period,
     string Currency,
     long Amount,
-    long? PaidTicks,
+    string? PaidKey,
     Payout Payout)
 {
     [JsonPropertyName("_etag")]
@@ -100,7 +106,7 @@ internal sealed record PayoutDocument(
         payout.Period.ToString(),
         payout.Amount.Currency.Code,
         payout.Amount.MinorUnits,
-        payout.PaidAt?.UtcTicks,
+        payout.PaidAt is { } paidAt ? Documents.TicksKey(paidAt) : null,
         payout);
 }
 
@@ -160,7 +166,7 @@ internal sealed record AttributionDocument(
     string OrgId,
     string Type,
     string State,
-    long ClosedTicks,
+    string ClosedKey,
     string? SettlementPayoutId,
     long? SettlementCommission,
     string? ReversalPayoutId,
@@ -175,7 +181,7 @@ internal sealed record AttributionDocument(
         attribution.OrgId,
         Documents.AttributionType,
         JsonNamingPolicy.SnakeCaseLower.ConvertName(attribution.State.ToString()),
-        attribution.ClosedAt.UtcTicks,
+        Documents.TicksKey(attribution.ClosedAt),
         attribution.Settlement?.PayoutId,
         attribution.Settlement?.Commission,
         attribution.ReversalSettlement?.PayoutId,

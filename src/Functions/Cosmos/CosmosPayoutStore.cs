@@ -150,7 +150,7 @@ public sealed class CosmosPayoutStore(Container container, TimeProvider timeProv
     public async Task<Payout?> GetLastPaidPayoutAsync(string orgId, string partnerId, CancellationToken cancellationToken = default)
     {
         var filter = new PayoutFilter(new HashSet<PayoutStatus> { PayoutStatus.Paid }, partnerId);
-        var query = PayoutQuery(orgId, filter, "TOP 1 *", after: null, "ORDER BY c.paidTicks DESC");
+        var query = PayoutQuery(orgId, filter, "TOP 1 *", after: null, "ORDER BY c.paidKey DESC");
         return await QueryAsync<PayoutDocument>(orgId, query, 1, cancellationToken).Select(d => d.Payout).FirstOrDefaultAsync(cancellationToken);
     }
 
@@ -326,12 +326,12 @@ public sealed class CosmosPayoutStore(Container container, TimeProvider timeProv
     public IAsyncEnumerable<Attribution> GetDueAttributionsAsync(string orgId, DateTimeOffset periodEnd, CancellationToken cancellationToken = default)
     {
         var query = new QueryDefinition(
-                "SELECT * FROM c WHERE c.orgId = @orgId AND c.type = @type AND ((c.state = @open AND c.closedTicks < @end) OR c.state = @reversed)")
+                "SELECT * FROM c WHERE c.orgId = @orgId AND c.type = @type AND ((c.state = @open AND c.closedKey < @end) OR c.state = @reversed)")
             .WithParameter("@orgId", orgId)
             .WithParameter("@type", Documents.AttributionType)
             .WithParameter("@open", "open")
             .WithParameter("@reversed", "reversal_pending")
-            .WithParameter("@end", periodEnd.UtcTicks);
+            .WithParameter("@end", Documents.TicksKey(periodEnd));
         return QueryAsync<AttributionDocument>(orgId, query, StreamPageSize, cancellationToken).Select(Remember);
     }
 
