@@ -15,10 +15,10 @@ public static class EventServices
     /// </summary>
     public static IServiceCollection AddPayoutEvents(this IServiceCollection services, bool underFunctionsHost, bool embeddedStore)
     {
-        services.AddSingleton<IPaymentGateway, SimulatedPaymentGateway>();
+        services.AddPaymentGateway();
         services.AddSingleton<PaymentService>();
         services.AddSingleton<IPayoutEventConsumer, PaymentsConsumer>();
-        services.AddSingleton<IPayoutEventConsumer, NotificationsConsumer>();
+        services.AddNotifications();
         services.AddSingleton<EventDelivery>();
         if (underFunctionsHost)
         {
