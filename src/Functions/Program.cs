@@ -27,6 +27,12 @@ public sealed class Program
         app.MapOpenApi(OpenApiDocument.Route).AllowAnonymous();
         // The Functions host's readiness probe: any response means the handler is up.
         app.MapGet("/", () => TypedResults.Ok(new HealthResponse("ok"))).ExcludeFromDescription().AllowAnonymous();
+        if (app.Configuration.GetValue<bool>("Benchmarks:BareEndpoint"))
+        {
+            // The load benchmark's yardstick: what this pipeline costs for a request that does nothing.
+            app.MapGet("/bench/bare", () => TypedResults.Ok(new HealthResponse("ok"))).ExcludeFromDescription().AllowAnonymous();
+        }
+
         app.MapGet("/api/health", () => TypedResults.Ok(new HealthResponse("ok"))).WithName("GetHealth").WithTags("Health").AllowAnonymous();
         app.MapPayoutsApi();
         app.MapPartnersApi();

@@ -56,6 +56,17 @@ public sealed class InMemoryPayoutStore(TimeProvider timeProvider) : IPayoutStor
 
             history.Add(change);
             var key = new PageKey(change.Payout.CreatedAt, change.PayoutId);
+            var previous = partition.Payouts.GetValueOrDefault(change.PayoutId);
+            if (previous is not null)
+            {
+                partition.Totals.Remove(previous);
+            }
+
+            if (change.Action != PayoutAction.Delete)
+            {
+                partition.Totals.Add(change.Payout);
+            }
+
             if (change.Action == PayoutAction.Delete)
             {
                 partition.Payouts.Remove(change.PayoutId);
@@ -90,12 +101,7 @@ public sealed class InMemoryPayoutStore(TimeProvider timeProvider) : IPayoutStor
         var partition = For(orgId);
         lock (partition.Gate)
         {
-            IReadOnlyList<PayoutTotal> totals = partition.Payouts.Values
-                .Where(filter.Matches)
-                .GroupBy(payout => (payout.Amount.Currency, payout.Status))
-                .Select(group => new PayoutTotal(group.Key.Currency, group.Key.Status, group.LongCount(), group.Sum(payout => payout.Amount.MinorUnits)))
-                .ToList();
-            return Task.FromResult(totals);
+            return Task.FromResult<IReadOnlyList<PayoutTotal>>(partition.Totals.Get(filter));
         }
     }
 
@@ -472,5 +478,49 @@ public sealed class InMemoryPayoutStore(TimeProvider timeProvider) : IPayoutStor
         public SortedSet<string> DueAttributions { get; } = new(StringComparer.Ordinal);
         public Dictionary<string, (long Commission, int Lines)> SettledLines { get; } = new(StringComparer.Ordinal);
         public CommissionState? Commission { get; set; }
+        public RunningTotals Totals { get; } = new();
+    }
+
+    /// <summary>
+    /// Count and amount per currency and status, kept up to date on every save for each filter stats can ask for
+    /// (all payouts, one partner's, one period's, one partner's in one period): a stats request costs O(currencies),
+    /// not a scan of the organization.
+    /// </summary>
+    private sealed class RunningTotals
+    {
+        private readonly Dictionary<(string? PartnerId, Period? Period), Dictionary<(Currency Currency, PayoutStatus Status), (long Count, long Amount)>> _totals = [];
+
+        public void Add(Payout payout) => Apply(payout, +1);
+
+        public void Remove(Payout payout) => Apply(payout, -1);
+
+        public List<PayoutTotal> Get(PayoutFilter filter) =>
+            _totals.GetValueOrDefault((filter.PartnerId, filter.Period))?
+                .Where(entry => filter.Statuses is null || filter.Statuses.Contains(entry.Key.Status))
+                .Select(entry => new PayoutTotal(entry.Key.Currency, entry.Key.Status, entry.Value.Count, entry.Value.Amount))
+                .ToList() ?? [];
+
+        private void Apply(Payout payout, int sign)
+        {
+            foreach (var scope in new (string?, Period?)[] { (null, null), (payout.PartnerId, null), (null, payout.Period), (payout.PartnerId, payout.Period) })
+            {
+                if (!_totals.TryGetValue(scope, out var buckets))
+                {
+                    _totals[scope] = buckets = [];
+                }
+
+                var bucket = (payout.Amount.Currency, payout.Status);
+                var (count, amount) = buckets.GetValueOrDefault(bucket);
+                (count, amount) = (count + sign, amount + (sign * payout.Amount.MinorUnits));
+                if (count == 0)
+                {
+                    buckets.Remove(bucket);
+                }
+                else
+                {
+                    buckets[bucket] = (count, amount);
+                }
+            }
+        }
     }
 }
