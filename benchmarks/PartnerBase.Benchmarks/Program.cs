@@ -12,13 +12,17 @@ public static class Program
             "cosmos-requests" => await CosmosRequests.RunAsync(),
             "commissions" => await CommissionRuns.RunAsync(),
             "commissions-cosmos" => await CommissionRuns.RunCosmosAsync(),
+            "load" => await Load.RunAsync(),
+            "soak" => await Soak.RunAsync(args),
+            "micro" => Micro.MicroBenchmarks.Run(args[1..]),
+            "coldstart" => await ColdStart.RunAsync(),
             _ => Usage(),
         };
     }
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/PartnerBase.Benchmarks -- cosmos-requests | commissions | commissions-cosmos");
+        Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/PartnerBase.Benchmarks -- cosmos-requests | commissions | commissions-cosmos | load | soak [seconds] | micro [--filter *Money*] | coldstart");
         return 2;
     }
 }
