@@ -98,14 +98,21 @@ public sealed class CommissionService(IPayoutStore store, TimeProvider timeProvi
 
         if (dryRun)
         {
-            var preview = await PlanAsync(orgId, period, cancellationToken);
+            // An interrupted run is finished by the next real run before anything else; a preview cannot do that
+            // without writing, so it refuses rather than show amounts the real run would not pay.
+            if ((await store.GetCommissionStateAsync(orgId, cancellationToken))?.Pending is { } interrupted)
+            {
+                return Failure.Conflict($"The {interrupted.Period} commission run was interrupted; run it for real to finish it, then preview again.");
+            }
+
+            var preview = await PlanAsync(orgId, period, lease: null, cancellationToken);
             return new CommissionRunResult(period, true, preview.ToPay.Select(g => new RunPayout(null, g.PartnerId, g.Currency, g.Commission, g.Lines)).ToList(), preview.CarriedForward);
         }
 
         return await WithLeaseAsync(orgId, async lease =>
         {
             var payouts = lease.Resumed is { } resumed && resumed.Run.Period == period ? resumed.Payouts.ToList() : [];
-            var plan = await PlanAsync(orgId, period, cancellationToken);
+            var plan = await PlanAsync(orgId, period, lease, cancellationToken);
             if (plan.ToPay.Count > 0)
             {
                 var runId = PayoutService.NewId("run_");
@@ -121,7 +128,7 @@ public sealed class CommissionService(IPayoutStore store, TimeProvider timeProvi
         }, cancellationToken);
     }
 
-    private async Task<Plan> PlanAsync(string orgId, Period period, CancellationToken cancellationToken)
+    private async Task<Plan> PlanAsync(string orgId, Period period, Lease? lease, CancellationToken cancellationToken)
     {
         var minimums = (await store.GetOrganizationAsync(orgId, cancellationToken))?.MinimumPayouts ?? new Dictionary<string, long>();
         var rates = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -132,6 +139,11 @@ public sealed class CommissionService(IPayoutStore store, TimeProvider timeProvi
             var key = (attribution.PartnerId, attribution.AttributedAmount.Currency);
             var (commission, lines) = totals.GetValueOrDefault(key);
             totals[key] = (checked(commission + LineOf(attribution, rate)), lines + 1);
+            if (lease is not null)
+            {
+                // A large organization's scan outlasts the lease unless it is renewed on the way.
+                await lease.RenewIfDueAsync(cancellationToken);
+            }
         }
 
         var toPay = new List<PlannedGroup>();

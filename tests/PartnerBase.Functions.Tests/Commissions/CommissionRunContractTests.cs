@@ -15,15 +15,15 @@ namespace PartnerBase.Functions.Tests.Commissions;
 /// </summary>
 public abstract class CommissionRunContractTests
 {
-    protected static readonly DateTimeOffset Now = new(2026, 11, 15, 12, 0, 0, TimeSpan.Zero);
-    protected static readonly Currency Usd = Currency.Parse("USD");
-    protected static readonly Currency Eur = Currency.Parse("EUR");
-    protected static readonly Currency Jpy = Currency.Parse("JPY");
-    protected static readonly Period July = Period.Month(2026, 7);
-    protected static readonly Period August = Period.Month(2026, 8);
-    protected static readonly Period September = Period.Month(2026, 9);
-    protected static readonly Period October = Period.Month(2026, 10);
-    protected static readonly Period November = Period.Month(2026, 11);
+    private static readonly DateTimeOffset Now = new(2026, 11, 15, 12, 0, 0, TimeSpan.Zero);
+    private static readonly Currency Usd = Currency.Parse("USD");
+    private static readonly Currency Eur = Currency.Parse("EUR");
+    private static readonly Currency Jpy = Currency.Parse("JPY");
+    private static readonly Period July = Period.Month(2026, 7);
+    private static readonly Period August = Period.Month(2026, 8);
+    private static readonly Period September = Period.Month(2026, 9);
+    private static readonly Period October = Period.Month(2026, 10);
+    private static readonly Period November = Period.Month(2026, 11);
 
     private readonly FakeTimeProvider _time;
     private readonly IPayoutStore _store;
@@ -51,16 +51,16 @@ public abstract class CommissionRunContractTests
         await IngestAsync(orgId,
             Won("tie-down", "p1", 100_005, September),
             Won("tie-up", "p1", 100_015, September),
-            Won("tie-stays", "p1", 100_025, September),
+            Won("tie-down-again", "p1", 100_025, September),
             Won("tie-up-again", "p1", 100_035, September),
             Won("no-tie", "p1", 100_006, September));
 
         var run = await RunAsync(orgId, September);
 
-        var lines = await CommissionsByIdAsync(orgId, "tie-down", "tie-up", "tie-stays", "tie-up-again", "no-tie");
+        var lines = await CommissionsByIdAsync(orgId, "tie-down", "tie-up", "tie-down-again", "tie-up-again", "no-tie");
         Assert.Equal(10_000, lines["tie-down"]);
         Assert.Equal(10_002, lines["tie-up"]);
-        Assert.Equal(10_002, lines["tie-stays"]);
+        Assert.Equal(10_002, lines["tie-down-again"]);
         Assert.Equal(10_004, lines["tie-up-again"]);
         Assert.Equal(10_001, lines["no-tie"]);
         Assert.Equal(50_009, Assert.Single(run.Payouts).Amount);
@@ -625,21 +625,21 @@ public abstract class CommissionRunContractTests
             () => Assert.True(ingestFailure is null, $"A later import failed: {ingestFailure?.GetType().Name}: {ingestFailure?.Message}"));
     }
 
-    protected static string NewOrgId() => "org_" + Guid.NewGuid().ToString("N")[..12];
+    private static string NewOrgId() => "org_" + Guid.NewGuid().ToString("N")[..12];
 
-    protected static Period ParsePeriod(string text) =>
+    private static Period ParsePeriod(string text) =>
         Period.TryParse(text, out var period) ? period : throw new ArgumentException($"'{text}' is not a period.", nameof(text));
 
-    protected static Partner NewPartner(string orgId, string partnerId, int rateBps, DateTimeOffset now) =>
+    private static Partner NewPartner(string orgId, string partnerId, int rateBps, DateTimeOffset now) =>
         new(partnerId, orgId, $"Partner {partnerId}", $"{partnerId}@example.com", rateBps, null, null, now, now, 1);
 
-    protected static AttributionInput Won(string id, string partnerId, long amount, Period closedIn, Currency? currency = null) =>
+    private static AttributionInput Won(string id, string partnerId, long amount, Period closedIn, Currency? currency = null) =>
         Won(id, partnerId, amount, closedIn.Start.AddDays(9).AddHours(15), currency);
 
-    protected static AttributionInput Won(string id, string partnerId, long amount, DateTimeOffset closedAt, Currency? currency = null) =>
+    private static AttributionInput Won(string id, string partnerId, long amount, DateTimeOffset closedAt, Currency? currency = null) =>
         new(id, partnerId, $"deal-{id}", new Money(amount, currency ?? Usd), closedAt, AttributionStatus.Won);
 
-    protected static AttributionInput Reversed(AttributionInput input) => input with { Status = AttributionStatus.Reversed };
+    private static AttributionInput Reversed(AttributionInput input) => input with { Status = AttributionStatus.Reversed };
 
     private async Task<string> NewOrgAsync(params (string Id, int RateBps)[] partners)
     {

@@ -121,9 +121,10 @@ public abstract class CommissionRunFaultTests
     }
 
     [Fact]
-    public async Task DryRun_AfterARunCrashedMidClaims_PreviewsWhatTheNextRealRunPays()
+    public async Task DryRun_AfterARunCrashedMidClaims_RefusesUntilARealRunFinishesIt()
     {
-        // The crashed run claimed a02 into its planned payout; the next real run finishes that payout (a02 + a07) first.
+        // The crashed run claimed a02 into its planned payout; the next real run finishes that payout (a02 + a07)
+        // first. A preview cannot, without writing: it refuses, and after the real run previews are exact again.
         var time = new FakeTimeProvider(Now);
         var store = CreateStore(time);
         var orgId = "org_" + Guid.NewGuid().ToString("N")[..12];
@@ -135,12 +136,14 @@ public abstract class CommissionRunFaultTests
         await Assert.ThrowsAsync<IOException>(() => new CommissionService(faulty, time).RunAsync(orgId, September, dryRun: false, Cancellation));
         time.Advance(Restart);
 
-        var preview = (await new CommissionService(store, time).RunAsync(orgId, September, dryRun: true, Cancellation)).Value;
+        var refused = await new CommissionService(store, time).RunAsync(orgId, September, dryRun: true, Cancellation);
         var real = (await new CommissionService(store, time).RunAsync(orgId, September, dryRun: false, Cancellation)).Value;
+        var after = (await new CommissionService(store, time).RunAsync(orgId, September, dryRun: true, Cancellation)).Value;
 
+        Assert.Equal(FailureCode.Conflict, refused.Failure?.Code);
         Assert.Equal([("p1", 6_000L, 2)], real.Payouts.Select(p => (p.PartnerId, p.Amount, p.AttributionCount)));
-        Assert.Equal(real.Payouts.Select(p => (p.PartnerId, p.Amount, p.AttributionCount)), preview.Payouts.Select(p => (p.PartnerId, p.Amount, p.AttributionCount)));
-        Assert.Equal(real.CarriedForward, preview.CarriedForward);
+        Assert.Empty(after.Payouts);
+        Assert.Empty(after.CarriedForward);
     }
 
     /// <summary>Partners, minimums and the first import: written without faults, before the script.</summary>
