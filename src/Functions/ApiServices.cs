@@ -65,9 +65,11 @@ public static class ApiServices
         });
         if (!builder.Environment.IsDevelopment())
         {
-            services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            // Checks the settings themselves: building JwtBearerOptions here would load the whole token stack at
+            // start-up, before a cold instance can answer its readiness probe.
+            services.AddOptions<BearerSettings>().BindConfiguration("Authentication:Schemes:Bearer")
                 .Validate(
-                    options => !string.IsNullOrEmpty(options.Authority) || options.TokenValidationParameters.IssuerSigningKeys?.Any() == true,
+                    settings => !string.IsNullOrEmpty(settings.Authority) || settings.SigningKeys is { Count: > 0 },
                     "Authentication:Schemes:Bearer:Authority (Entra ID) and ValidAudiences must be configured.")
                 .ValidateOnStart();
         }
@@ -103,6 +105,14 @@ public static class ApiServices
         app.UseAuthorization();
         app.UseMiddleware<IdempotencyMiddleware>();
         return app;
+    }
+
+    /// <summary>The part of the JWT bearer settings that must be present outside Development.</summary>
+    private sealed class BearerSettings
+    {
+        public string? Authority { get; set; }
+
+        public List<Dictionary<string, string>>? SigningKeys { get; set; }
     }
 
     public static void ConfigureJson(JsonSerializerOptions options)

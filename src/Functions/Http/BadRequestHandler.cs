@@ -61,17 +61,11 @@ public sealed partial class BadRequestHandler(IProblemDetailsService problemDeta
                 : (field, "The value has the wrong type or is out of range.");
         }
 
-        // The messages are the framework's, e.g. 'Failed to bind parameter "int? limit" from "abc".' or
+        // Only the body can fail to bind (query values are read as text and validated with the other fields):
         // 'Implicit body inferred for parameter "request" but no body was provided.'
         if (exception.Message.Contains("body", StringComparison.Ordinal))
         {
             return ("body", "A JSON request body is required.");
-        }
-
-        var parameter = BoundParameter().Match(exception.Message);
-        if (parameter.Success)
-        {
-            return (parameter.Groups[1].Value, $"'{parameter.Groups[2].Value}' is not a valid value.");
         }
 
         return ("body", exception.Message);
@@ -79,9 +73,6 @@ public sealed partial class BadRequestHandler(IProblemDetailsService problemDeta
 
     [GeneratedRegex(@"^\$\.?([A-Za-z0-9_]*)")]
     private static partial Regex TopLevelProperty();
-
-    [GeneratedRegex("parameter \"[^\"]* (\\w+)\"(?: from \"([^\"]*)\")?")]
-    private static partial Regex BoundParameter();
 }
 
 public static class RequestLimits

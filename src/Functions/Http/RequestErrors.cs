@@ -134,12 +134,14 @@ public sealed class RequestErrors
         return null;
     }
 
-    public PageRequest? Page(int? limit, string? cursor)
+    public PageRequest? Page(string? limit, string? cursor)
     {
         var valid = true;
-        if (limit is < 1 or > PageRequest.MaxLimit)
+        var size = PageRequest.DefaultLimit;
+        if (!string.IsNullOrEmpty(limit)
+            && (!int.TryParse(limit, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out size) || size is < 1 or > PageRequest.MaxLimit))
         {
-            Add("limit", $"Must be between 1 and {PageRequest.MaxLimit}.");
+            Add("limit", $"Must be a whole number from 1 to {PageRequest.MaxLimit}.");
             valid = false;
         }
 
@@ -149,6 +151,6 @@ public sealed class RequestErrors
             valid = false;
         }
 
-        return valid ? new PageRequest(limit ?? PageRequest.DefaultLimit, after) : null;
+        return valid ? new PageRequest(size, after) : null;
     }
 }

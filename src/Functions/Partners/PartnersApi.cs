@@ -44,7 +44,7 @@ public static partial class PartnersApi
     }
 
     private static async Task<Results<Ok<PageResponse<PartnerResponse>>, ProblemHttpResult>> List(
-        Caller caller, int? limit, string? cursor, IPayoutStore store, CancellationToken cancellationToken)
+        Caller caller, string? limit, string? cursor, IPayoutStore store, CancellationToken cancellationToken)
     {
         var errors = new RequestErrors();
         var page = errors.Page(limit, cursor);

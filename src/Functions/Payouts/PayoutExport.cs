@@ -34,12 +34,14 @@ public static class PayoutExport
 
     public static Results<PushStreamHttpResult, ProblemHttpResult> Export(
         Caller caller,
-        [AsParameters] PayoutQuery query,
+        string? status,
+        string? partnerId,
+        string? period,
         IPayoutStore store,
         TimeProvider timeProvider)
     {
         var errors = new RequestErrors();
-        var filter = query.ToFilter(errors, partnerScope: null);
+        var filter = new PayoutQuery(status, partnerId, period).ToFilter(errors, partnerScope: null);
         if (errors.Any)
         {
             return Problems.From(errors.ToFailure());

@@ -42,15 +42,17 @@ public static class PayoutsApi
 
     private static async Task<Results<Ok<PageResponse<PayoutResponse>>, ProblemHttpResult>> List(
         Caller caller,
-        [AsParameters] PayoutQuery query,
+        string? status,
+        string? partnerId,
+        string? period,
         string? expand,
-        int? limit,
+        string? limit,
         string? cursor,
         IPayoutStore store,
         CancellationToken cancellationToken)
     {
         var errors = new RequestErrors();
-        var filter = query.ToFilter(errors, caller.PartnerScope);
+        var filter = new PayoutQuery(status, partnerId, period).ToFilter(errors, caller.PartnerScope);
         var page = errors.Page(limit, cursor);
         var expandPartner = false;
         foreach (var name in (expand ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -196,7 +198,7 @@ public static class PayoutsApi
     private static async Task<Results<Ok<PageResponse<AuditEntryResponse>>, ProblemHttpResult>> AuditLog(
         Caller caller,
         string? payoutId,
-        int? limit,
+        string? limit,
         string? cursor,
         IPayoutStore store,
         CancellationToken cancellationToken)
