@@ -38,7 +38,11 @@ public static class ApiServices
         services.AddSingleton<PayoutService>();
         services.AddSingleton<CommissionService>();
 
-        services.Configure<JsonOptions>(options => ConfigureJson(options.SerializerOptions));
+        services.Configure<JsonOptions>(options =>
+        {
+            ConfigureJson(options.SerializerOptions);
+            options.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
+        });
         // Binding failures throw, so that BadRequestHandler can answer them as problem+json naming the field.
         services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         services.Configure<KestrelServerOptions>(options => options.Limits.MaxRequestBodySize = RequestLimits.MaxBodyBytes);
@@ -75,6 +79,16 @@ public static class ApiServices
         }
 
         services.AddAuthorization(Permissions.AddPolicies);
+
+        // AddAuthentication brings data protection (for cookie handlers) with a hosted service that loads its key
+        // ring at start-up; bearer tokens never use it, and a cold serverless instance should not wait for it.
+        // Keys would still load on first use if something ever needed them.
+        var keyRingPreload = services.FirstOrDefault(d => d.ServiceType == typeof(IHostedService)
+            && d.ImplementationType?.FullName == "Microsoft.AspNetCore.DataProtection.Internal.DataProtectionHostedService");
+        if (keyRingPreload is not null)
+        {
+            services.Remove(keyRingPreload);
+        }
 
         var origins = builder.Configuration.GetSection("Cors:AllowedOrigins").Get<string[]>() ?? [];
         services.AddCors(options => options.AddDefaultPolicy(policy => policy
