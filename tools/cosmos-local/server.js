@@ -12,7 +12,7 @@
 // Stops on SIGTERM/SIGINT, and when stdin (if it is a pipe) reaches EOF, so a
 // test process that dies without cleaning up does not leave the server behind.
 
-const fs = require('fs');
+const stopWithParent = require('../stop-with-parent');
 const { randomUUID } = require('crypto');
 const { AsyncLocalStorage } = require('async_hooks');
 const { createHttpsServer } = require('@vercel/cosmosdb-server');
@@ -221,20 +221,7 @@ function main() {
     server.closeAllConnections(); // idle keep-alive sockets would delay close()
     setImmediate(() => process.exit(0));
   };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-
-  // Exit when the parent closes our stdin, but only if stdin is a pipe or
-  // socket: with </dev/null (CI) or a terminal it would end at once / never
-  // mean "parent is gone".
-  let st;
-  try { st = fs.fstatSync(0); } catch { st = null; }
-  if (st && (st.isFIFO() || st.isSocket())) {
-    process.stdin.on('end', stop);
-    process.stdin.on('close', stop);
-    process.stdin.on('error', stop);
-    process.stdin.resume();
-  }
+  stopWithParent(stop);
 }
 
 main();
