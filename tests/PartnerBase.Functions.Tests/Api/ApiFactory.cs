@@ -20,6 +20,8 @@ public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
 
     private static readonly byte[] SigningKey = RandomNumberGenerator.GetBytes(32);
 
+    private readonly Lock _clientsLock = new();
+
 #if COSMOS
     private readonly Storage.CosmosServer _cosmos = new();
 #endif
@@ -54,12 +56,13 @@ public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("Cosmos:Container", _cosmos.ContainerName);
         builder.UseSetting("Cosmos:DisableServerCertificateValidation", "true");
 #endif
-        UseTestTokens(builder);
+        UseTestSettings(builder);
     }
 
-    /// <summary>Accept the tokens <see cref="Token"/> makes.</summary>
-    public static void UseTestTokens(IWebHostBuilder builder)
+    /// <summary>Accept the tokens <see cref="Token"/> makes; log warnings and errors only, so a failed test's output shows what went wrong.</summary>
+    public static void UseTestSettings(IWebHostBuilder builder)
     {
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
         builder.UseSetting("Authentication:Schemes:Bearer:ValidIssuer", Issuer);
         builder.UseSetting("Authentication:Schemes:Bearer:ValidAudiences:0", Audience);
         builder.UseSetting("Authentication:Schemes:Bearer:SigningKeys:0:Issuer", Issuer);
@@ -68,6 +71,18 @@ public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
 
     /// <summary>A client whose requests carry a token for this user.</summary>
     public HttpClient ClientFor(string orgId, string userId, params string[] roles) => WithToken(Token(orgId, userId, roles));
+
+    /// <summary>
+    /// A client of the one app. WebApplicationFactory keeps every client it creates in a list without a lock, and
+    /// test classes running in parallel create clients at the same time.
+    /// </summary>
+    public new HttpClient CreateClient()
+    {
+        lock (_clientsLock)
+        {
+            return base.CreateClient();
+        }
+    }
 
     public HttpClient WithToken(string? token)
     {

@@ -51,7 +51,7 @@ public sealed class HostedAppFactory(FakeServiceBus serviceBus, bool underHost =
             builder.UseSetting("FUNCTIONS_CUSTOMHANDLER_PORT", "7199");
         }
 
-        Api.ApiFactory.UseTestTokens(builder);
+        Api.ApiFactory.UseTestSettings(builder);
         builder.UseSetting("ServiceBus:ConnectionString", FakeServiceBus.ConnectionString);
         builder.UseSetting("ServiceBus:EndpointOverride", serviceBus.BaseUri.ToString());
         builder.ConfigureTestServices(services =>
