@@ -36,18 +36,12 @@ public sealed class SmtpEmailSenderTests(SmtpServer smtp) : IClassFixture<SmtpSe
     [Fact]
     public async Task SendAsync_ServerUnreachable_Throws()
     {
+        using var refusing = new RefusingPort();
         var options = smtp.Options();
-        options.Smtp.Port = UnusedPort();
+        options.Smtp.Port = refusing.Port;
         var sender = new SmtpEmailSender(Options.Create(options));
 
         await Assert.ThrowsAsync<SocketException>(() =>
             sender.SendAsync(new EmailMessage("nobody@example.test", "Lost", "Lost"), TestContext.Current.CancellationToken));
-    }
-
-    private static int UnusedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

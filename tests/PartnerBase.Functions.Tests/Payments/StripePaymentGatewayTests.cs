@@ -115,9 +115,8 @@ public sealed class StripePaymentGatewayTests : IAsyncLifetime
     [Fact]
     public async Task TransferAsync_WhenStripeUnreachable_ThrowsHttpRequestException()
     {
-        var address = _stripe.BaseUri;
-        await _stripe.DisposeAsync();
-        var gateway = new StripePaymentGateway(new StripeOptions { ApiKey = FakeStripe.ApiKey, ApiBase = address });
+        using var refusing = new RefusingPort();
+        var gateway = new StripePaymentGateway(new StripeOptions { ApiKey = FakeStripe.ApiKey, ApiBase = new Uri($"http://127.0.0.1:{refusing.Port}/") });
 
         await Assert.ThrowsAsync<HttpRequestException>(() => gateway.TransferAsync(Request(), TestContext.Current.CancellationToken));
     }
