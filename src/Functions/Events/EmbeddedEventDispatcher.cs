@@ -5,16 +5,23 @@ namespace PartnerBase.Functions.Events;
 /// <summary>
 /// The embedded default's stand-in for Cosmos change feed → Service Bus → consumers: it follows the in-memory
 /// store's event log and hands each event — encoded and decoded as the CloudEvent the topic would carry — to every
-/// consumer whose subscription takes it. At least once and in order: an event a consumer fails on is retried (with
-/// backoff) before any later one; the consumers' dedupe makes the repeats harmless.
+/// consumer whose subscription takes it. As with the topic's subscriptions, each consumer follows the log on its own
+/// (one that keeps failing never holds up another), gets each event at least once and in order, and an event it
+/// fails on <see cref="MaxDeliveries"/> times — the subscriptions' maxDeliveryCount — is given up on with an error
+/// (where Service Bus would dead-letter it), so one poison event cannot stop that consumer for good.
 /// </summary>
 public sealed partial class EmbeddedEventDispatcher(InMemoryPayoutStore store, EventDelivery delivery, ILogger<EmbeddedEventDispatcher> logger) : BackgroundService
 {
+    public const int MaxDeliveries = 10;
+
     private const int BatchSize = 100;
     private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(50);
-    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(100);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(delivery.Consumers.Select(consumer => FollowAsync(consumer, stoppingToken)));
+
+    private async Task FollowAsync(IPayoutEventConsumer consumer, CancellationToken stoppingToken)
     {
         var position = 0;
         while (!stoppingToken.IsCancellationRequested)
@@ -28,10 +35,10 @@ public sealed partial class EmbeddedEventDispatcher(InMemoryPayoutStore store, E
 
             foreach (var change in batch)
             {
-                var delivered = PayoutCloudEvents.Decode(PayoutCloudEvents.Encode(PayoutCloudEvents.ToCloudEvent(change)));
-                foreach (var consumer in delivery.Consumers.Where(c => c.Accepts(delivered.Type)))
+                if (consumer.Accepts(PayoutCloudEvents.TypeOf(change)))
                 {
-                    await DeliverUntilHandledAsync(consumer.Name, delivered, stoppingToken);
+                    var delivered = PayoutCloudEvents.Decode(PayoutCloudEvents.Encode(PayoutCloudEvents.ToCloudEvent(change)));
+                    await DeliverAsync(consumer.Name, delivered, stoppingToken);
                 }
 
                 position++;
@@ -39,25 +46,31 @@ public sealed partial class EmbeddedEventDispatcher(InMemoryPayoutStore store, E
         }
     }
 
-    private async Task DeliverUntilHandledAsync(string consumer, DeliveredEvent delivered, CancellationToken stoppingToken)
+    private async Task DeliverAsync(string consumer, DeliveredEvent delivered, CancellationToken stoppingToken)
     {
-        var backoff = TimeSpan.FromMilliseconds(100);
-        while (true)
+        for (var attempt = 1; ; attempt++)
         {
             try
             {
                 await delivery.DeliverAsync(consumer, delivered, stoppingToken);
                 return;
             }
+            catch (Exception exception) when (exception is not OperationCanceledException && attempt < MaxDeliveries)
+            {
+                LogRetry(consumer, delivered.Id, attempt, exception);
+                await Task.Delay(RetryDelay * attempt, stoppingToken);
+            }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
-                LogRetry(consumer, delivered.Id, backoff, exception);
-                await Task.Delay(backoff, stoppingToken);
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+                LogGaveUp(consumer, delivered.Id, delivered.Type, delivered.OrgId, delivered.PayoutId, attempt, exception);
+                return;
             }
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Consumer {Consumer} failed on event {EventId}; retrying in {Backoff}")]
-    private partial void LogRetry(string consumer, string eventId, TimeSpan backoff, Exception exception);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Consumer {Consumer} failed on event {EventId} (delivery {Attempt}); trying again")]
+    private partial void LogRetry(string consumer, string eventId, int attempt, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Consumer {Consumer} gave up on event {EventId} ({Type}, payout {PayoutId} in {OrgId}) after {Attempts} deliveries; Service Bus would dead-letter it")]
+    private partial void LogGaveUp(string consumer, string eventId, string type, string orgId, string payoutId, int attempts, Exception exception);
 }

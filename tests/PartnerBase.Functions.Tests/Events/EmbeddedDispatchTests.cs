@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using PartnerBase.Functions.Events;
@@ -46,6 +47,30 @@ public sealed class EmbeddedDispatchTests : IAsyncLifetime
         Assert.Empty(_serviceBus.Arrivals);
     }
 
+    [Fact]
+    public async Task AConsumerThatKeepsFailing_GivesUpAfterMaxDeliveries_WithoutHoldingUpAnother()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var org = "org_" + Guid.NewGuid().ToString("N")[..8];
+        var manager = ClientFor(org, "manager");
+        await manager.PostAsJsonAsync("/api/partners", new { id = "p1", name = "P", email = "p@example.com", commissionRateBps = 100 }, ct);
+        _app.Notifications.Fail = true;
+        var created = await TestOrg.Json(await manager.PostAsJsonAsync("/api/payouts", new { partnerId = "p1", amount = 500, currency = "USD", period = "2026-07" }, ct));
+        var id = created["id"]!.GetValue<string>();
+        await ClientFor(org, "approver").PostAsync($"/api/payouts/{id}/approve", null, ct);
+
+        await WaitUntilAsync(() => _app.Payments.Received.Any(e => e.PayoutId == id));
+        var failuresWhenPaymentsGotIt = _app.Notifications.Failed.Count(e => e.PayoutId == id);
+        await WaitUntilAsync(() => _app.Notifications.Failed.Count(e => e.PayoutId == id) >= EmbeddedEventDispatcher.MaxDeliveries);
+        _app.Notifications.Fail = false;
+        await WaitUntilAsync(() => _app.Notifications.Received.Any(e => e.PayoutId == id));
+        await Task.Delay(300, ct);
+
+        Assert.InRange(failuresWhenPaymentsGotIt, 0, EmbeddedEventDispatcher.MaxDeliveries - 1);
+        Assert.Equal(EmbeddedEventDispatcher.MaxDeliveries, _app.Notifications.Failed.Count(e => e.PayoutId == id && e.Type.EndsWith("payout.created", StringComparison.Ordinal)));
+        Assert.Equal(["com.partnerbase.payout.approved"], _app.Notifications.Received.Where(e => e.PayoutId == id).Select(e => e.Type));
+    }
+
     private HttpClient ClientFor(string org, string role)
     {
         var client = _app.CreateClient();
@@ -55,9 +80,10 @@ public sealed class EmbeddedDispatchTests : IAsyncLifetime
 
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
-        for (var waited = 0; !condition(); waited += 50)
+        var clock = Stopwatch.StartNew();
+        while (!condition())
         {
-            Assert.True(waited < 10_000, "the consumers were not reached within 10 s");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "the consumers were not reached within 60 s");
             await Task.Delay(50);
         }
     }

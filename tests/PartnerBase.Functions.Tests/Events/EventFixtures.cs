@@ -21,6 +21,9 @@ public sealed class RecordingConsumer(string name, Func<string, bool> accepts) :
 
     public ConcurrentQueue<DeliveredEvent> Received { get; } = new();
 
+    /// <summary>Each delivery it failed, as told.</summary>
+    public ConcurrentQueue<DeliveredEvent> Failed { get; } = new();
+
     public bool Fail { get; set; }
 
     public bool Accepts(string eventType) => accepts(eventType);
@@ -29,6 +32,7 @@ public sealed class RecordingConsumer(string name, Func<string, bool> accepts) :
     {
         if (Fail)
         {
+            Failed.Enqueue(payoutEvent);
             throw new InvalidOperationException("The consumer failed, as told.");
         }
 
