@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -8,20 +9,21 @@ using PartnerBase.Functions.Security;
 
 namespace PartnerBase.Functions.Commissions;
 
+/// <summary>Requests bind every field as optional so that a missing one is a validation_failed naming it; [Required] marks what the contract requires (for the OpenAPI document).</summary>
 public sealed record AttributionRequest(
-    string? Id,
-    string? PartnerId,
-    string? DealId,
-    long? AttributedAmount,
-    string? Currency,
-    DateTimeOffset? ClosedAt,
-    AttributionStatus? Status);
+    [property: Required] string? Id,
+    [property: Required] string? PartnerId,
+    [property: Required] string? DealId,
+    [property: Required] long? AttributedAmount,
+    [property: Required] string? Currency,
+    [property: Required] DateTimeOffset? ClosedAt,
+    [property: Required] AttributionStatus? Status);
 
-public sealed record IngestAttributionsRequest(List<AttributionRequest?>? Attributions);
+public sealed record IngestAttributionsRequest([property: Required] List<AttributionRequest?>? Attributions);
 
 public sealed record IngestAttributionsResponse(int Created, int Updated, int Unchanged);
 
-public sealed record CommissionRunRequest(string? Period, bool? DryRun);
+public sealed record CommissionRunRequest([property: Required] string? Period, bool? DryRun);
 
 public sealed record CommissionRunResponse(string Period, bool DryRun, IReadOnlyList<CommissionRunPayout> Payouts, IReadOnlyList<CarriedForwardResponse> CarriedForward);
 

@@ -1,5 +1,11 @@
+using System.ComponentModel.DataAnnotations;
+using System.Reflection;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.OpenApi;
+using PartnerBase.Core.Storage;
 
 namespace PartnerBase.Functions.Http;
 
@@ -29,16 +35,172 @@ public static class OpenApiDocument
                     Description = "A JWT with org_id, sub and role(s) claims.",
                 };
                 document.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(BearerScheme, document)] = [] }];
-                return Task.CompletedTask;
-            });
-            options.AddOperationTransformer((operation, context, _) =>
-            {
-                if (context.Description.ActionDescriptor.EndpointMetadata.OfType<IAllowAnonymous>().Any())
+                if (document.Components.Schemas?.TryGetValue("ProblemDetails", out var problem) == true && problem is OpenApiSchema problemSchema)
                 {
-                    operation.Security = [];
+                    // CONTRACT §1: every problem carries a stable code; validation problems name their fields.
+                    problemSchema.Properties ??= new Dictionary<string, IOpenApiSchema>();
+                    problemSchema.Properties["code"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "Stable, machine-readable snake_case code." };
+                    problemSchema.Properties["errors"] = new OpenApiSchema
+                    {
+                        Type = JsonSchemaType.Object,
+                        Description = "Validation failures by field.",
+                        AdditionalProperties = new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.String } },
+                    };
+                }
+
+                foreach (var (name, schema) in document.Components.Schemas ?? new Dictionary<string, IOpenApiSchema>())
+                {
+                    // Nullable enums become a oneOf with null only after the schema transformers have run.
+                    if (name.EndsWith("Request", StringComparison.Ordinal) && schema is OpenApiSchema { Properties: { } properties, Required: { } required })
+                    {
+                        foreach (var property in required.Where(properties.ContainsKey))
+                        {
+                            properties[property] = NotNull(properties[property]);
+                        }
+                    }
                 }
 
                 return Task.CompletedTask;
             });
+            options.AddSchemaTransformer((schema, context, _) =>
+            {
+                DescribeRequiredness(schema, context.JsonTypeInfo);
+                return Task.CompletedTask;
+            });
+            options.AddOperationTransformer((operation, context, _) =>
+            {
+                var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+                if (metadata.OfType<IAllowAnonymous>().Any())
+                {
+                    operation.Security = [];
+                }
+
+                DescribeHeadersAndPaging(operation, metadata.OfType<IdempotentEndpoint>().Any());
+                return Task.CompletedTask;
+            });
         });
+
+    /// <summary>
+    /// The generator marks every constructor parameter required and every nullable one as maybe-null. Requests here
+    /// bind everything as optional (so that a missing field is a validation_failed naming it): what the contract
+    /// requires is marked <see cref="RequiredAttribute"/>, and only that is required, and never null. In responses,
+    /// a field left out when null is not required.
+    /// </summary>
+    private static void DescribeRequiredness(OpenApiSchema schema, JsonTypeInfo typeInfo)
+    {
+        if ((Nullable.GetUnderlyingType(typeInfo.Type) ?? typeInfo.Type).IsEnum && schema.Enum is { } values)
+        {
+            // A nullable use of an enum must not put null into the enum's own component (it is a oneOf branch there).
+            schema.Enum = values.Where(value => value is not null && value.GetValueKind() != System.Text.Json.JsonValueKind.Null).ToList();
+        }
+
+        if (typeInfo.Kind != JsonTypeInfoKind.Object || schema.Properties is null)
+        {
+            return;
+        }
+
+        var isRequest = typeInfo.Type.Name.EndsWith("Request", StringComparison.Ordinal);
+        var required = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var property in typeInfo.Properties.Where(p => schema.Properties.ContainsKey(p.Name)))
+        {
+            var attributes = property.AttributeProvider;
+            var isRequired = isRequest
+                ? attributes?.IsDefined(typeof(RequiredAttribute), inherit: true) == true
+                : attributes?.GetCustomAttributes(typeof(JsonIgnoreAttribute), inherit: true).OfType<JsonIgnoreAttribute>()
+                    .Any(ignore => ignore.Condition is JsonIgnoreCondition.WhenWritingNull or JsonIgnoreCondition.WhenWritingDefault) != true;
+            if (!isRequired)
+            {
+                continue;
+            }
+
+            required.Add(property.Name);
+            if (isRequest)
+            {
+                schema.Properties[property.Name] = NotNull(schema.Properties[property.Name]);
+            }
+        }
+
+        schema.Required = required;
+    }
+
+    private static IOpenApiSchema NotNull(IOpenApiSchema schema)
+    {
+        if (schema is OpenApiSchema { Type: { } type } concrete)
+        {
+            concrete.Type = type & ~JsonSchemaType.Null;
+        }
+        else if (schema is OpenApiSchema { OneOf: [OpenApiSchema { Type: JsonSchemaType.Null }, var other] })
+        {
+            return other;
+        }
+
+        return schema;
+    }
+
+    /// <summary>The headers of CONTRACT §1 (If-Match, Idempotency-Key, ETag, Location, Idempotent-Replayed) and the page size's range.</summary>
+    private static void DescribeHeadersAndPaging(OpenApiOperation operation, bool idempotent)
+    {
+        operation.Parameters ??= [];
+        var responses = operation.Responses ??= [];
+        if (responses.ContainsKey("412") && !operation.Parameters.Any(p => p.Name == "If-Match"))
+        {
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = "If-Match",
+                In = ParameterLocation.Header,
+                Description = "The ETag last read; a stale one gets 412 and changes nothing.",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+            });
+        }
+
+        if (idempotent)
+        {
+            operation.Parameters = operation.Parameters.Where(p => p.Name != IdempotencyMiddleware.HeaderName).ToList();
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = IdempotencyMiddleware.HeaderName,
+                In = ParameterLocation.Header,
+                Description = "Makes a retry safe: the same key and body return the first answer (kept 24 h).",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = IdempotencyMiddleware.MaxKeyLength },
+            });
+        }
+
+        foreach (var parameter in operation.Parameters.OfType<OpenApiParameter>().Where(p => p is { Name: "limit", In: ParameterLocation.Query }))
+        {
+            // Bound as text so that a bad value is a validation_failed naming it; it is an integer.
+            parameter.Schema = new OpenApiSchema
+            {
+                Type = JsonSchemaType.Integer,
+                Format = "int32",
+                Minimum = "1",
+                Maximum = PageRequest.MaxLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Default = JsonValue.Create(PageRequest.DefaultLimit),
+            };
+        }
+
+        foreach (var (status, value) in responses.Where(r => r.Key is "200" or "201"))
+        {
+            if (value is not OpenApiResponse response)
+            {
+                continue;
+            }
+
+            var schema = response.Content?.Values.FirstOrDefault()?.Schema;
+            response.Headers ??= new Dictionary<string, IOpenApiHeader>();
+            if (schema is OpenApiSchemaReference { Reference.Id: "PayoutResponse" or "PartnerResponse" or "OrganizationResponse" })
+            {
+                response.Headers["ETag"] = new OpenApiHeader { Description = "Strong ETag of the resource's version.", Schema = new OpenApiSchema { Type = JsonSchemaType.String } };
+            }
+
+            if (status == "201")
+            {
+                response.Headers["Location"] = new OpenApiHeader { Description = "The created resource.", Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "uri-reference" } };
+            }
+
+            if (idempotent)
+            {
+                response.Headers[IdempotencyMiddleware.ReplayedHeader] = new OpenApiHeader { Description = "true when this is the saved answer to an earlier request with the same Idempotency-Key.", Schema = new OpenApiSchema { Type = JsonSchemaType.String, Enum = [JsonValue.Create("true")] } };
+            }
+        }
+    }
 }

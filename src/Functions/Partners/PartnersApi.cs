@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using PartnerBase.Core;
@@ -10,7 +11,7 @@ using PartnerBase.Functions.Security;
 
 namespace PartnerBase.Functions.Partners;
 
-public sealed record CreatePartnerRequest(string? Id, string? Name, string? Email, int? CommissionRateBps, string? PayoutCurrency, string? PayoutAccountId);
+public sealed record CreatePartnerRequest(string? Id, [property: Required] string? Name, [property: Required] string? Email, [property: Required] int? CommissionRateBps, string? PayoutCurrency, string? PayoutAccountId);
 
 /// <summary>A partial update; an empty string clears <c>payoutCurrency</c> or <c>payoutAccountId</c>.</summary>
 public sealed record UpdatePartnerRequest(string? Name, string? Email, int? CommissionRateBps, string? PayoutCurrency, string? PayoutAccountId);

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using PartnerBase.Core;
 using PartnerBase.Core.Partners;
@@ -7,11 +8,12 @@ using PartnerBase.Functions.Http;
 
 namespace PartnerBase.Functions.Payouts;
 
+/// <summary>Requests bind every field as optional so that a missing one is a validation_failed naming it; [Required] marks what the contract requires (for the OpenAPI document).</summary>
 public sealed record CreatePayoutRequest(
-    string? PartnerId,
-    long? Amount,
-    string? Currency,
-    string? Period,
+    [property: Required] string? PartnerId,
+    [property: Required] long? Amount,
+    [property: Required] string? Currency,
+    [property: Required] string? Period,
     string? Notes,
     Dictionary<string, string>? Metadata)
 {
@@ -64,7 +66,7 @@ public sealed record MarkPaidRequest(string? PaymentReference);
 
 public sealed record MarkFailedRequest(string? FailureCode, string? FailureMessage);
 
-public sealed record BulkApproveRequest(List<string>? PayoutIds);
+public sealed record BulkApproveRequest([property: Required] List<string>? PayoutIds);
 
 public sealed record BulkApproveResponse(IReadOnlyList<string> Approved, IReadOnlyList<BulkApproveSkip> Skipped);
 

@@ -31,4 +31,42 @@ public sealed class OpenApiTests(ApiFactory factory)
         var status = document["components"]!["schemas"]!["PayoutStatus"]!["enum"]!.AsArray().Select(n => n!.GetValue<string>());
         Assert.Contains("pending_approval", status);
     }
+
+    [Fact]
+    public async Task Document_DescribesWhatGeneratedClientsRelyOn()
+    {
+        var document = JsonNode.Parse(await factory.CreateClient().GetStringAsync("/api/openapi/v1.json", TestContext.Current.CancellationToken))!;
+        var schemas = document["components"]!["schemas"]!;
+
+        // Only what the contract requires is required in a request, and a required field is never null.
+        Assert.Equal(["partnerId", "amount", "currency", "period"], Required(schemas["CreatePayoutRequest"]));
+        Assert.Equal("string", schemas["CreatePayoutRequest"]!["properties"]!["partnerId"]!["type"]!.GetValue<string>());
+        Assert.Empty(Required(schemas["UpdatePayoutRequest"]));
+        Assert.Equal(["name", "email", "commissionRateBps"], Required(schemas["CreatePartnerRequest"]));
+        Assert.Equal(["period"], Required(schemas["CommissionRunRequest"]));
+        Assert.Empty(Required(schemas["RejectPayoutRequest"]));
+        Assert.Equal("#/components/schemas/AttributionStatus", schemas["AttributionRequest"]!["properties"]!["status"]!["$ref"]?.GetValue<string>());
+
+        // A response field left out when null is not required; an enum never lists null.
+        Assert.DoesNotContain("payoutId", Required(schemas["CommissionRunPayout"]));
+        Assert.DoesNotContain("reason", Required(schemas["PayoutEventData"]));
+        Assert.Contains("notes", Required(schemas["PayoutResponse"]));
+        Assert.Equal(["won", "reversed"], schemas["AttributionStatus"]!["enum"]!.AsArray().Select(n => n?.GetValue<string>()));
+
+        // CONTRACT §1: problem code and errors, the headers, and the page size.
+        Assert.NotNull(schemas["ProblemDetails"]!["properties"]!["code"]);
+        Assert.NotNull(schemas["ProblemDetails"]!["properties"]!["errors"]);
+        var paths = document["paths"]!;
+        Assert.All(new[] { paths["/api/payouts"]!["post"], paths["/api/payouts/bulk-approve"]!["post"], paths["/api/commission-runs"]!["post"] }, operation =>
+            Assert.Single(operation!["parameters"]!.AsArray(), p => p!["name"]!.GetValue<string>() == "Idempotency-Key" && p["in"]!.GetValue<string>() == "header"));
+        Assert.Contains(paths["/api/payouts/{id}/approve"]!["post"]!["parameters"]!.AsArray(), p => p!["name"]!.GetValue<string>() == "If-Match");
+        Assert.NotNull(paths["/api/payouts"]!["post"]!["responses"]!["201"]!["headers"]!["Location"]);
+        Assert.NotNull(paths["/api/payouts/{id}"]!["get"]!["responses"]!["200"]!["headers"]!["ETag"]);
+        var limit = paths["/api/payouts"]!["get"]!["parameters"]!.AsArray().Single(p => p!["name"]!.GetValue<string>() == "limit")!["schema"]!;
+        Assert.Equal("integer", limit["type"]!.GetValue<string>());
+        Assert.Equal(100, limit["maximum"]!.GetValue<int>());
+    }
+
+    private static string[] Required(JsonNode? schema) =>
+        schema?["required"]?.AsArray().Select(n => n!.GetValue<string>()).ToArray() ?? [];
 }
