@@ -32,14 +32,14 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IPayoutStore sto
     {
         var key = context.Request.Headers[HeaderName].ToString();
         if (context.GetEndpoint()?.Metadata.GetMetadata<IdempotentEndpoint>() is null
-            || key.Length == 0
+            || !context.Request.Headers.ContainsKey(HeaderName)
             || Caller.From(context.User) is not { } caller)
         {
             await next(context);
             return;
         }
 
-        if (key.Length > MaxKeyLength)
+        if (string.IsNullOrWhiteSpace(key) || key.Length > MaxKeyLength)
         {
             await WriteProblemAsync(context, StatusCodes.Status400BadRequest, "validation_failed",
                 $"{HeaderName} must be 1 to {MaxKeyLength} characters.", new() { [HeaderName] = [$"Must be 1 to {MaxKeyLength} characters."] });

@@ -64,6 +64,10 @@ public static class Problems
             StatusCodes.Status401Unauthorized => "A valid bearer token is required.",
             StatusCodes.Status403Forbidden => "Your roles do not allow this action.",
             StatusCodes.Status404NotFound => "No such resource.",
+            StatusCodes.Status405MethodNotAllowed => $"This route does not take {context.HttpContext.Request.Method}.",
+            StatusCodes.Status413PayloadTooLarge => $"The request body is larger than {RequestLimits.MaxBodyBytes} bytes.",
+            StatusCodes.Status415UnsupportedMediaType => "The request body must be application/json.",
+            >= 500 => "An unexpected error occurred; it has been logged.",
             _ => null,
         };
     }

@@ -51,7 +51,7 @@ public sealed record UpdatePayoutRequest(
             errors.Period("period", Period, required: false),
             errors.Text("notes", Notes, CreatePayoutRequest.MaxNotesLength),
             errors.Metadata("metadata", Metadata));
-        if (changes == new PayoutChanges(null, null, null, null, null))
+        if (!errors.Any && changes == new PayoutChanges(null, null, null, null, null))
         {
             errors.Add("body", "Give at least one of amount, currency, period, notes, metadata.");
         }

@@ -99,7 +99,37 @@ public sealed class MalformedRequestTests(ApiFactory factory)
 
         var response = await org.Manager.PostAsync("/api/payouts", new StringContent("amount=1", Encoding.UTF8, "application/x-www-form-urlencoded"), TestContext.Current.CancellationToken);
 
-        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.UnsupportedMediaType, "unsupported_media_type");
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.UnsupportedMediaType, "unsupported_media_type");
+        Assert.Contains("application/json", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Request_WithBlankIdempotencyKey_Returns400()
+    {
+        var org = new TestOrg(factory);
+        var partnerId = await org.CreatePartnerAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/payouts")
+        {
+            Content = new StringContent($$"""{ "partnerId": "{{partnerId}}", "amount": 1, "currency": "USD", "period": "2026-07" }""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", "  ");
+
+        var response = await org.Manager.SendAsync(request, TestContext.Current.CancellationToken);
+
+        await ProblemAssert.IsValidationProblemAsync(response, "Idempotency-Key");
+        Assert.Empty((await TestOrg.Json(await org.Viewer.GetAsync("/api/payouts", TestContext.Current.CancellationToken)))["data"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Update_WithOnlyAnInvalidField_NamesOnlyThatField()
+    {
+        var org = new TestOrg(factory);
+        var id = (await org.CreatePayoutAsync(await org.CreatePartnerAsync()))["id"]!.GetValue<string>();
+
+        var response = await org.Manager.PatchAsync($"/api/payouts/{id}", new StringContent("""{ "currency": "eur" }""", Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+
+        var problem = await ProblemAssert.IsValidationProblemAsync(response, "currency");
+        Assert.Equal(["currency"], problem["errors"]!.AsObject().Select(e => e.Key));
     }
 
     [Fact]
