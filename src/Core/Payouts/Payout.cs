@@ -110,8 +110,15 @@ public sealed record Payout
             RejectionReason = reason,
         });
 
+    /// <summary>Into processing, also again after a failure: the earlier failure stays in the audit trail, not on the payout.</summary>
     public Outcome<PayoutEvent> MarkProcessing(Actor actor, DateTimeOffset now) =>
-        Change(PayoutAction.MarkProcessing, actor, now, reason: null, payout => payout with { ProcessingAt = now });
+        Change(PayoutAction.MarkProcessing, actor, now, reason: null, payout => payout with
+        {
+            ProcessingAt = now,
+            FailedAt = null,
+            FailureCode = null,
+            FailureMessage = null,
+        });
 
     public Outcome<PayoutEvent> MarkPaid(Actor actor, string? paymentReference, DateTimeOffset now) =>
         Change(PayoutAction.MarkPaid, actor, now, reason: null, payout => payout with

@@ -173,6 +173,25 @@ public class PayoutTests
     }
 
     [Fact]
+    public void MarkProcessing_AfterAFailure_ClearsTheFailureFromThePayout()
+    {
+        var failed = Payout.Create(TestPayouts.Draft(), Alice, TestPayouts.Start).Payout
+            .Approve(Bob, Later).Value.Payout
+            .MarkProcessing(Carol, Later.AddMinutes(1)).Value.Payout
+            .MarkFailed(Carol, "account_closed", "Account closed", Later.AddMinutes(2)).Value.Payout;
+
+        var retried = failed.MarkProcessing(Carol, Later.AddMinutes(3)).Value;
+        var paid = retried.Payout.MarkPaid(Carol, "tr_2", Later.AddMinutes(4)).Value.Payout;
+
+        Assert.Equal(PayoutStatus.Failed, retried.PreviousStatus);
+        Assert.Equal(Later.AddMinutes(3), paid.ProcessingAt);
+        Assert.Null(paid.FailedAt);
+        Assert.Null(paid.FailureCode);
+        Assert.Null(paid.FailureMessage);
+        Assert.Equal("tr_2", paid.PaymentReference);
+    }
+
+    [Fact]
     public void MarkPaid_NullReference_KeepsEarlierReference()
     {
         var processing = Payout.Create(TestPayouts.Draft(), Alice, TestPayouts.Start).Payout
