@@ -207,9 +207,9 @@ public sealed class PublishTests(PublishTests.PublishedApp published) : IClassFi
                 throw new TimeoutException($"dotnet publish took longer than {PublishTimeout}:\n{await stdout}\n{await stderr}");
             }
 
-            if (process.ExitCode != 0)
+            if (process.ExitCode != 0 || !File.Exists(Path.Combine(Folder, "host.json")))
             {
-                throw new InvalidOperationException($"dotnet publish exited with {process.ExitCode}:\n{await stdout}\n{await stderr}");
+                throw new InvalidOperationException($"dotnet publish exited with {process.ExitCode}, leaving {(Directory.Exists(Folder) ? Directory.GetFileSystemEntries(Folder).Length : 0)} entries in {Folder}:\n{await stdout}\n{await stderr}");
             }
         }
 
