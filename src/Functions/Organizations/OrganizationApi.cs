@@ -10,7 +10,15 @@ namespace PartnerBase.Functions.Organizations;
 public sealed record OrganizationResponse(string OrgId, IReadOnlyDictionary<string, long> MinimumPayouts, bool AutomaticPayments, IReadOnlyList<string> ApproverEmails);
 
 /// <summary>Replaces each field given; absent fields stay as they are.</summary>
-public sealed record UpdateOrganizationRequest(Dictionary<string, long>? MinimumPayouts, bool? AutomaticPayments, List<string>? ApproverEmails);
+/// <summary>A merge patch: null minimumPayouts or approverEmails clears them.</summary>
+public sealed class UpdateOrganizationRequest : PatchRequest
+{
+    public Dictionary<string, long>? MinimumPayouts { get; set => field = Set(value); }
+
+    public bool? AutomaticPayments { get; set => field = Set(value); }
+
+    public List<string>? ApproverEmails { get; set => field = Set(value); }
+}
 
 public static class OrganizationApi
 {
@@ -62,6 +70,7 @@ public static class OrganizationApi
             }
         }
 
+        request.RejectNulls(errors, "automaticPayments");
         if (errors.Any)
         {
             return Problems.From(errors.ToFailure());
@@ -75,9 +84,9 @@ public static class OrganizationApi
 
         var updated = current with
         {
-            MinimumPayouts = request.MinimumPayouts ?? current.MinimumPayouts,
+            MinimumPayouts = request.IsNull("minimumPayouts") ? new Dictionary<string, long>() : request.MinimumPayouts ?? current.MinimumPayouts,
             AutomaticPayments = request.AutomaticPayments ?? current.AutomaticPayments,
-            ApproverEmails = request.ApproverEmails?.Distinct(StringComparer.OrdinalIgnoreCase).ToList() ?? current.ApproverEmails,
+            ApproverEmails = request.IsNull("approverEmails") ? [] : request.ApproverEmails?.Distinct(StringComparer.OrdinalIgnoreCase).ToList() ?? current.ApproverEmails,
             Version = current.Version + 1,
         };
         if (!await store.TrySaveOrganizationAsync(updated, cancellationToken))

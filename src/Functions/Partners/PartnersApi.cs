@@ -14,7 +14,20 @@ namespace PartnerBase.Functions.Partners;
 public sealed record CreatePartnerRequest(string? Id, [property: Required] string? Name, [property: Required] string? Email, [property: Required] int? CommissionRateBps, string? PayoutCurrency, string? PayoutAccountId);
 
 /// <summary>A partial update; an empty string clears <c>payoutCurrency</c> or <c>payoutAccountId</c>.</summary>
-public sealed record UpdatePartnerRequest(string? Name, string? Email, int? CommissionRateBps, string? PayoutCurrency, string? PayoutAccountId);
+public sealed class UpdatePartnerRequest : PatchRequest
+{
+    public string? Name { get; set => field = Set(value); }
+
+    public string? Email { get; set => field = Set(value); }
+
+    public int? CommissionRateBps { get; set => field = Set(value); }
+
+    /// <summary>Null or "" clears it.</summary>
+    public string? PayoutCurrency { get; set => field = Set(value); }
+
+    /// <summary>Null or "" clears it (automatic payments then leave the partner's payouts to finance).</summary>
+    public string? PayoutAccountId { get; set => field = Set(value); }
+}
 
 public sealed record PartnerResponse(
     string Id,
@@ -114,6 +127,7 @@ public static partial class PartnersApi
         var rate = CommissionRate(errors, request.CommissionRateBps, required: false);
         var currency = string.IsNullOrEmpty(request.PayoutCurrency) ? null : errors.Currency("payoutCurrency", request.PayoutCurrency, required: false);
         var account = errors.Text("payoutAccountId", request.PayoutAccountId, MaxAccountIdLength);
+        request.RejectNulls(errors, "name", "email", "commissionRateBps");
         if (errors.Any)
         {
             return Problems.From(errors.ToFailure());
@@ -135,8 +149,8 @@ public static partial class PartnersApi
             Name = name ?? current.Name,
             Email = string.IsNullOrEmpty(email) ? current.Email : email,
             CommissionRateBps = rate ?? current.CommissionRateBps,
-            PayoutCurrency = request.PayoutCurrency is null ? current.PayoutCurrency : currency,
-            PayoutAccountId = account is null ? current.PayoutAccountId : NullIfEmpty(account),
+            PayoutCurrency = request.PayoutCurrency is null && !request.IsNull("payoutCurrency") ? current.PayoutCurrency : currency,
+            PayoutAccountId = account is null && !request.IsNull("payoutAccountId") ? current.PayoutAccountId : NullIfEmpty(account),
             UpdatedAt = timeProvider.GetUtcNow(),
             Version = current.Version + 1,
         };

@@ -34,23 +34,29 @@ public sealed record CreatePayoutRequest(
     }
 }
 
-/// <summary>A partial update: absent or null fields stay as they are; <c>"notes": ""</c> clears the notes.</summary>
-public sealed record UpdatePayoutRequest(
-    long? Amount,
-    string? Currency,
-    string? Period,
-    string? Notes,
-    Dictionary<string, string>? Metadata)
+/// <summary>A partial update (merge patch): absent fields stay as they are; <c>"notes": null</c> or <c>""</c> clears the notes, <c>"metadata": null</c> or <c>{}</c> the metadata.</summary>
+public sealed class UpdatePayoutRequest : PatchRequest
 {
+    public long? Amount { get; set => field = Set(value); }
+
+    public string? Currency { get; set => field = Set(value); }
+
+    public string? Period { get; set => field = Set(value); }
+
+    public string? Notes { get; set => field = Set(value); }
+
+    public Dictionary<string, string>? Metadata { get; set => field = Set(value); }
+
     public Outcome<PayoutChanges> ToChanges()
     {
         var errors = new RequestErrors();
+        RejectNulls(errors, "amount", "currency", "period");
         var changes = new PayoutChanges(
             errors.Amount("amount", Amount, required: false),
             errors.Currency("currency", Currency, required: false),
             errors.Period("period", Period, required: false),
-            errors.Text("notes", Notes, CreatePayoutRequest.MaxNotesLength),
-            errors.Metadata("metadata", Metadata));
+            IsNull("notes") ? "" : errors.Text("notes", Notes, CreatePayoutRequest.MaxNotesLength),
+            IsNull("metadata") ? new Dictionary<string, string>() : errors.Metadata("metadata", Metadata));
         if (!errors.Any && changes == new PayoutChanges(null, null, null, null, null))
         {
             errors.Add("body", "Give at least one of amount, currency, period, notes, metadata.");

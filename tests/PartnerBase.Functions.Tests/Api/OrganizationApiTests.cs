@@ -34,6 +34,23 @@ public sealed class OrganizationApiTests(ApiFactory factory)
     }
 
     [Fact]
+    public async Task Patch_NullClearsListsAndMinimums_NullSwitchIsRejected()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await _org.Admin.PatchAsJsonAsync("/api/organization", new { minimumPayouts = new Dictionary<string, long> { ["USD"] = 5000 }, approverEmails = new[] { "a@example.com" }, automaticPayments = true }, ct);
+
+        var cleared = await _org.Admin.PatchAsync("/api/organization", new StringContent("""{ "minimumPayouts": null, "approverEmails": null }""", System.Text.Encoding.UTF8, "application/json"), ct);
+        var nulled = await _org.Admin.PatchAsync("/api/organization", new StringContent("""{ "automaticPayments": null }""", System.Text.Encoding.UTF8, "application/json"), ct);
+
+        Assert.Equal(HttpStatusCode.OK, cleared.StatusCode);
+        await ProblemAssert.IsValidationProblemAsync(nulled, "automaticPayments");
+        var settings = await TestOrg.Json(await _org.Viewer.GetAsync("/api/organization", ct));
+        Assert.Empty(settings["minimumPayouts"]!.AsObject());
+        Assert.Empty(settings["approverEmails"]!.AsArray());
+        Assert.True(settings["automaticPayments"]!.GetValue<bool>());
+    }
+
+    [Fact]
     public async Task Patch_ByManager_Returns403()
     {
         var response = await _org.Manager.PatchAsJsonAsync("/api/organization", new { automaticPayments = true }, TestContext.Current.CancellationToken);

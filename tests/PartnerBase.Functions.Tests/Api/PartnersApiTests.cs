@@ -64,6 +64,27 @@ public sealed class PartnersApiTests(ApiFactory factory)
     }
 
     [Fact]
+    public async Task Update_NullClearsWhatMayBeEmpty_AndIsRejectedElsewhere()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var id = await _org.CreatePartnerAsync(account: "acct_compromised");
+
+        var cleared = await _org.Manager.PatchAsync($"/api/partners/{id}", Body("""{ "payoutAccountId": null, "payoutCurrency": null }"""), ct);
+        var nulled = await _org.Manager.PatchAsync($"/api/partners/{id}", Body("""{ "name": null, "email": null, "commissionRateBps": null }"""), ct);
+
+        Assert.Equal(HttpStatusCode.OK, cleared.StatusCode);
+        Assert.Null((await TestOrg.Json(cleared))["payoutAccountId"]);
+        var problem = await ProblemAssert.IsValidationProblemAsync(nulled, "name");
+        Assert.Equal(["commissionRateBps", "email", "name"], problem["errors"]!.AsObject().Select(e => e.Key).Order(StringComparer.Ordinal));
+        var partner = await TestOrg.Json(await _org.Viewer.GetAsync($"/api/partners/{id}", ct));
+        Assert.Equal("Partner", partner["name"]!.GetValue<string>());
+        Assert.Null(partner["payoutAccountId"]);
+        Assert.Equal(2, partner["version"]!.GetValue<long>());
+    }
+
+    private static StringContent Body(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
+
+    [Fact]
     public async Task GetAndUpdate_UnknownPartner_Return404()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -118,6 +118,25 @@ public sealed class PayoutsApiTests(ApiFactory factory)
     }
 
     [Fact]
+    public async Task Update_NullNotesAndMetadataClearThem_NullAmountIsRejected()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var partnerId = await _org.CreatePartnerAsync();
+        var id = (await _org.CreatePayoutAsync(partnerId, notes: "to clear"))["id"]!.GetValue<string>();
+        await _org.Manager.PatchAsJsonAsync($"/api/payouts/{id}", new { metadata = new { k = "v" } }, ct);
+
+        var cleared = await _org.Manager.PatchAsync($"/api/payouts/{id}", new StringContent("""{ "notes": null, "metadata": null }""", System.Text.Encoding.UTF8, "application/json"), ct);
+        var nulled = await _org.Manager.PatchAsync($"/api/payouts/{id}", new StringContent("""{ "amount": null }""", System.Text.Encoding.UTF8, "application/json"), ct);
+
+        Assert.Equal(HttpStatusCode.OK, cleared.StatusCode);
+        var payout = await TestOrg.Json(cleared);
+        Assert.Null(payout["notes"]);
+        Assert.Empty(payout["metadata"]!.AsObject());
+        await ProblemAssert.IsValidationProblemAsync(nulled, "amount");
+        Assert.Equal(10_000, (await _org.GetPayoutAsync(id))["amount"]!.GetValue<long>());
+    }
+
+    [Fact]
     public async Task Update_ApprovedPayout_Returns409InvalidTransitionAndChangesNothing()
     {
         var partnerId = await _org.CreatePartnerAsync();
