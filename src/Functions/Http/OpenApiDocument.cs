@@ -50,7 +50,8 @@ public static class OpenApiDocument
 
                 foreach (var (name, schema) in document.Components.Schemas ?? new Dictionary<string, IOpenApiSchema>())
                 {
-                    // Nullable enums become a oneOf with null only after the schema transformers have run.
+                    // A required request field is never null. (Done here, not per schema: a nullable enum
+                    // becomes a oneOf with null only after the schema transformers have run.)
                     if (name.EndsWith("Request", StringComparison.Ordinal) && schema is OpenApiSchema { Properties: { } properties, Required: { } required })
                     {
                         foreach (var property in required.Where(properties.ContainsKey))
@@ -83,7 +84,7 @@ public static class OpenApiDocument
     /// <summary>
     /// The generator marks every constructor parameter required and every nullable one as maybe-null. Requests here
     /// bind everything as optional (so that a missing field is a validation_failed naming it): what the contract
-    /// requires is marked <see cref="RequiredAttribute"/>, and only that is required, and never null. In responses,
+    /// requires is marked <see cref="RequiredAttribute"/>, and only that is required (and, see above, never null). In responses,
     /// a field left out when null is not required.
     /// </summary>
     private static void DescribeRequiredness(OpenApiSchema schema, JsonTypeInfo typeInfo)
@@ -108,15 +109,9 @@ public static class OpenApiDocument
                 ? attributes?.IsDefined(typeof(RequiredAttribute), inherit: true) == true
                 : attributes?.GetCustomAttributes(typeof(JsonIgnoreAttribute), inherit: true).OfType<JsonIgnoreAttribute>()
                     .Any(ignore => ignore.Condition is JsonIgnoreCondition.WhenWritingNull or JsonIgnoreCondition.WhenWritingDefault) != true;
-            if (!isRequired)
+            if (isRequired)
             {
-                continue;
-            }
-
-            required.Add(property.Name);
-            if (isRequest)
-            {
-                schema.Properties[property.Name] = NotNull(schema.Properties[property.Name]);
+                required.Add(property.Name);
             }
         }
 
