@@ -5,12 +5,14 @@ namespace PartnerBase.Functions.Events;
 /// <summary>
 /// The embedded default's stand-in for Cosmos change feed → Service Bus → consumers: it follows the in-memory
 /// store's event log and hands each event — encoded and decoded as the CloudEvent the topic would carry — to every
-/// consumer whose subscription takes it. As with the topic's subscriptions, each consumer follows the log on its own
-/// (one that keeps failing never holds up another), gets each event at least once and in order, and an event it
+/// consumer whose subscription takes it. As with the topic's subscriptions, each consumer has its own place in the
+/// log (one that keeps failing never holds up another), gets each event at least once and in order, and an event it
 /// fails on <see cref="MaxDeliveries"/> times — the subscriptions' maxDeliveryCount — is given up on with an error
-/// (where Service Bus would dead-letter it), so one poison event cannot stop that consumer for good.
+/// (where Service Bus would dead-letter it), so one poison event cannot stop that consumer for good. One loop takes
+/// the consumers in turn, so this background work never takes more than one core from the requests.
 /// </summary>
-public sealed partial class EmbeddedEventDispatcher(InMemoryPayoutStore store, EventDelivery delivery, ILogger<EmbeddedEventDispatcher> logger) : BackgroundService
+public sealed partial class EmbeddedEventDispatcher(
+    InMemoryPayoutStore store, EventDelivery delivery, TimeProvider timeProvider, ILogger<EmbeddedEventDispatcher> logger) : BackgroundService
 {
     public const int MaxDeliveries = 10;
 
@@ -18,54 +20,84 @@ public sealed partial class EmbeddedEventDispatcher(InMemoryPayoutStore store, E
     private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(100);
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(delivery.Consumers.Select(consumer => FollowAsync(consumer, stoppingToken)));
-
-    private async Task FollowAsync(IPayoutEventConsumer consumer, CancellationToken stoppingToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var position = 0;
+        var followers = delivery.Consumers.Select(consumer => new Follower(consumer)).ToList();
+
+        // The consumers are mostly at the same place: each event goes through the wire format once per turn.
+        var wire = new Dictionary<int, DeliveredEvent>();
         while (!stoppingToken.IsCancellationRequested)
         {
-            var batch = store.ReadEventLog(position, BatchSize);
-            if (batch.Count == 0)
+            var passed = 0;
+            wire.Clear();
+            foreach (var follower in followers)
             {
-                await Task.Delay(IdlePoll, stoppingToken);
-                continue;
+                passed += await StepAsync(follower, wire, stoppingToken);
             }
 
-            foreach (var change in batch)
+            if (passed == 0)
             {
-                if (consumer.Accepts(PayoutCloudEvents.TypeOf(change)))
-                {
-                    var delivered = PayoutCloudEvents.Decode(PayoutCloudEvents.Encode(PayoutCloudEvents.ToCloudEvent(change)));
-                    await DeliverAsync(consumer.Name, delivered, stoppingToken);
-                }
-
-                position++;
+                await Task.Delay(IdlePoll, stoppingToken);
             }
         }
     }
 
-    private async Task DeliverAsync(string consumer, DeliveredEvent delivered, CancellationToken stoppingToken)
+    /// <summary>
+    /// Hands the consumer its next events, up to a batch, and returns how many it got past; stops at a failure, to
+    /// try that event again after a pause.
+    /// </summary>
+    private async Task<int> StepAsync(Follower follower, Dictionary<int, DeliveredEvent> wire, CancellationToken stoppingToken)
     {
-        for (var attempt = 1; ; attempt++)
+        if (timeProvider.GetUtcNow() < follower.RetryAt)
         {
-            try
-            {
-                await delivery.DeliverAsync(consumer, delivered, stoppingToken);
-                return;
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException && attempt < MaxDeliveries)
-            {
-                LogRetry(consumer, delivered.Id, attempt, exception);
-                await Task.Delay(RetryDelay * attempt, stoppingToken);
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException)
-            {
-                LogGaveUp(consumer, delivered.Id, delivered.Type, delivered.OrgId, delivered.PayoutId, attempt, exception);
-                return;
-            }
+            return 0;
         }
+
+        var passed = 0;
+        foreach (var change in store.ReadEventLog(follower.Position, BatchSize))
+        {
+            if (follower.Consumer.Accepts(PayoutCloudEvents.TypeOf(change)))
+            {
+                if (!wire.TryGetValue(follower.Position, out var cloudEvent))
+                {
+                    wire[follower.Position] = cloudEvent = PayoutCloudEvents.Decode(PayoutCloudEvents.Encode(PayoutCloudEvents.ToCloudEvent(change)));
+                }
+
+                try
+                {
+                    await delivery.DeliverAsync(follower.Consumer.Name, cloudEvent, stoppingToken);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    if (++follower.FailedDeliveries < MaxDeliveries)
+                    {
+                        LogRetry(follower.Consumer.Name, cloudEvent.Id, follower.FailedDeliveries, exception);
+                        follower.RetryAt = timeProvider.GetUtcNow() + (RetryDelay * follower.FailedDeliveries);
+                        return passed;
+                    }
+
+                    LogGaveUp(follower.Consumer.Name, cloudEvent.Id, cloudEvent.Type, cloudEvent.OrgId, cloudEvent.PayoutId, follower.FailedDeliveries, exception);
+                }
+            }
+
+            follower.Position++;
+            follower.FailedDeliveries = 0;
+            passed++;
+        }
+
+        return passed;
+    }
+
+    /// <summary>One consumer's place in the event log, like a subscription's.</summary>
+    private sealed class Follower(IPayoutEventConsumer consumer)
+    {
+        public IPayoutEventConsumer Consumer { get; } = consumer;
+
+        public int Position { get; set; }
+
+        public int FailedDeliveries { get; set; }
+
+        public DateTimeOffset RetryAt { get; set; }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Consumer {Consumer} failed on event {EventId} (delivery {Attempt}); trying again")]
