@@ -104,23 +104,6 @@ public sealed class MalformedRequestTests(ApiFactory factory)
     }
 
     [Fact]
-    public async Task Request_WithBlankIdempotencyKey_Returns400()
-    {
-        var org = new TestOrg(factory);
-        var partnerId = await org.CreatePartnerAsync();
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/payouts")
-        {
-            Content = new StringContent($$"""{ "partnerId": "{{partnerId}}", "amount": 1, "currency": "USD", "period": "2026-07" }""", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.TryAddWithoutValidation("Idempotency-Key", "  ");
-
-        var response = await org.Manager.SendAsync(request, TestContext.Current.CancellationToken);
-
-        await ProblemAssert.IsValidationProblemAsync(response, "Idempotency-Key");
-        Assert.Empty((await TestOrg.Json(await org.Viewer.GetAsync("/api/payouts", TestContext.Current.CancellationToken)))["data"]!.AsArray());
-    }
-
-    [Fact]
     public async Task Update_WithOnlyAnInvalidField_NamesOnlyThatField()
     {
         var org = new TestOrg(factory);
@@ -132,8 +115,10 @@ public sealed class MalformedRequestTests(ApiFactory factory)
         Assert.Equal(["currency"], problem["errors"]!.AsObject().Select(e => e.Key));
     }
 
-    [Fact]
-    public async Task Request_WithOverlongIdempotencyKey_Returns400()
+    [Theory]
+    [InlineData(" ", 2)]
+    [InlineData("k", 256)]
+    public async Task Request_WithIdempotencyKeyBlankOrOver255Characters_Returns400(string unit, int repeat)
     {
         var org = new TestOrg(factory);
         var partnerId = await org.CreatePartnerAsync();
@@ -141,7 +126,7 @@ public sealed class MalformedRequestTests(ApiFactory factory)
         {
             Content = new StringContent($$"""{ "partnerId": "{{partnerId}}", "amount": 1, "currency": "USD", "period": "2026-07" }""", Encoding.UTF8, "application/json"),
         };
-        request.Headers.Add("Idempotency-Key", new string('k', 256));
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", string.Concat(Enumerable.Repeat(unit, repeat)));
 
         var response = await org.Manager.SendAsync(request, TestContext.Current.CancellationToken);
 
