@@ -28,12 +28,7 @@ public sealed class EmbeddedDispatchTests : IAsyncLifetime
     public async Task CreateAndApprove_ReachEachConsumerOncePerEvent_AndARedeliveryIsIgnored()
     {
         var ct = TestContext.Current.CancellationToken;
-        var org = "org_" + Guid.NewGuid().ToString("N")[..8];
-        var manager = ClientFor(org, "manager");
-        await manager.PostAsJsonAsync("/api/partners", new { id = "p1", name = "P", email = "p@example.com", commissionRateBps = 100 }, ct);
-        var created = await TestOrg.Json(await manager.PostAsJsonAsync("/api/payouts", new { partnerId = "p1", amount = 500, currency = "USD", period = "2026-07" }, ct));
-        var id = created["id"]!.GetValue<string>();
-        await ClientFor(org, "approver").PostAsync($"/api/payouts/{id}/approve", null, ct);
+        var id = await CreateAndApprovePayoutAsync(NewOrgId());
 
         await WaitUntilAsync(() => _app.Notifications.Received.Count(e => e.PayoutId == id) >= 2 && _app.Payments.Received.Any(e => e.PayoutId == id));
         var approved = _app.Payments.Received.Single(e => e.PayoutId == id);
@@ -51,13 +46,10 @@ public sealed class EmbeddedDispatchTests : IAsyncLifetime
     public async Task AConsumerThatKeepsFailing_GivesUpAfterMaxDeliveries_WithoutHoldingUpAnother()
     {
         var ct = TestContext.Current.CancellationToken;
-        var org = "org_" + Guid.NewGuid().ToString("N")[..8];
-        var manager = ClientFor(org, "manager");
-        await manager.PostAsJsonAsync("/api/partners", new { id = "p1", name = "P", email = "p@example.com", commissionRateBps = 100 }, ct);
-        _app.Notifications.Fail = true;
-        var created = await TestOrg.Json(await manager.PostAsJsonAsync("/api/payouts", new { partnerId = "p1", amount = 500, currency = "USD", period = "2026-07" }, ct));
-        var id = created["id"]!.GetValue<string>();
-        await ClientFor(org, "approver").PostAsync($"/api/payouts/{id}/approve", null, ct);
+        // Only this organization's events: under dotnet run the demo organization's seeded events come too.
+        var org = NewOrgId();
+        _app.Notifications.FailWhen = e => e.OrgId == org;
+        var id = await CreateAndApprovePayoutAsync(org);
 
         await WaitUntilAsync(() => _app.Payments.Received.Any(e => e.PayoutId == id));
         var failuresWhenPaymentsGotIt = _app.Notifications.Failed.Count(e => e.PayoutId == id);
@@ -69,6 +61,20 @@ public sealed class EmbeddedDispatchTests : IAsyncLifetime
         Assert.InRange(failuresWhenPaymentsGotIt, 0, EmbeddedEventDispatcher.MaxDeliveries - 1);
         Assert.Equal(EmbeddedEventDispatcher.MaxDeliveries, _app.Notifications.Failed.Count(e => e.PayoutId == id && e.Type.EndsWith("payout.created", StringComparison.Ordinal)));
         Assert.Equal(["com.partnerbase.payout.approved"], _app.Notifications.Received.Where(e => e.PayoutId == id).Select(e => e.Type));
+    }
+
+    private static string NewOrgId() => "org_" + Guid.NewGuid().ToString("N")[..8];
+
+    /// <summary>A manager creates a payout in a new organization and an approver approves it: two events.</summary>
+    private async Task<string> CreateAndApprovePayoutAsync(string org)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var manager = ClientFor(org, "manager");
+        await manager.PostAsJsonAsync("/api/partners", new { id = "p1", name = "P", email = "p@example.com", commissionRateBps = 100 }, ct);
+        var created = await TestOrg.Json(await manager.PostAsJsonAsync("/api/payouts", new { partnerId = "p1", amount = 500, currency = "USD", period = "2026-07" }, ct));
+        var id = created["id"]!.GetValue<string>();
+        await ClientFor(org, "approver").PostAsync($"/api/payouts/{id}/approve", null, ct);
+        return id;
     }
 
     private HttpClient ClientFor(string org, string role)

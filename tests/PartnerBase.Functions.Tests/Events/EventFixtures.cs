@@ -24,13 +24,19 @@ public sealed class RecordingConsumer(string name, Func<string, bool> accepts) :
     /// <summary>Each delivery it failed, as told.</summary>
     public ConcurrentQueue<DeliveredEvent> Failed { get; } = new();
 
-    public bool Fail { get; set; }
+    /// <summary>Which deliveries it fails; <see cref="Fail"/> sets all or none.</summary>
+    public Func<DeliveredEvent, bool> FailWhen { get; set; } = _ => false;
+
+    public bool Fail
+    {
+        set => FailWhen = _ => value;
+    }
 
     public bool Accepts(string eventType) => accepts(eventType);
 
     public Task HandleAsync(DeliveredEvent payoutEvent, CancellationToken cancellationToken)
     {
-        if (Fail)
+        if (FailWhen(payoutEvent))
         {
             Failed.Enqueue(payoutEvent);
             throw new InvalidOperationException("The consumer failed, as told.");
