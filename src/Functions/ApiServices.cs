@@ -2,7 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Http.Json;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using PartnerBase.Core.Commissions;
 using PartnerBase.Core.Payouts;
@@ -10,7 +11,6 @@ using PartnerBase.Core.Storage;
 using PartnerBase.Functions.Cosmos;
 using PartnerBase.Functions.Demo;
 using PartnerBase.Functions.Events;
-using PartnerBase.Functions.Hosting;
 using PartnerBase.Functions.Http;
 using PartnerBase.Functions.Security;
 
@@ -18,7 +18,7 @@ namespace PartnerBase.Functions;
 
 public static class ApiServices
 {
-    public static WebApplicationBuilder AddPartnerBaseApi(this WebApplicationBuilder builder)
+    public static FunctionsApplicationBuilder AddPartnerBaseApi(this FunctionsApplicationBuilder builder)
     {
         var services = builder.Services;
         services.TryAddSingleton(TimeProvider.System);
@@ -33,7 +33,7 @@ public static class ApiServices
             services.AddSingleton<IPayoutStore>(provider => provider.GetRequiredService<InMemoryPayoutStore>());
         }
 
-        services.AddPayoutEvents(FunctionsHost.Port(builder.Configuration) is not null, embeddedStore: storage.Provider == StorageProvider.Memory);
+        services.AddPayoutEvents(embeddedStore: storage.Provider == StorageProvider.Memory);
 
         services.AddSingleton<PayoutService>();
         services.AddSingleton<CommissionService>();
@@ -43,11 +43,7 @@ public static class ApiServices
             ConfigureJson(options.SerializerOptions);
             options.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
         });
-        // Binding failures throw, so that BadRequestHandler can answer them as problem+json naming the field.
-        services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
-        services.Configure<KestrelServerOptions>(options => options.Limits.MaxRequestBodySize = RequestLimits.MaxBodyBytes);
         services.AddProblemDetails(options => options.CustomizeProblemDetails = Problems.AddCode);
-        services.AddExceptionHandler<BadRequestHandler>();
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(options =>
         {
@@ -70,7 +66,7 @@ public static class ApiServices
         if (!builder.Environment.IsDevelopment())
         {
             // Checks the settings themselves: building JwtBearerOptions here would load the whole token stack at
-            // start-up, before a cold instance can answer its readiness probe.
+            // start-up, before a cold instance can answer its first request.
             services.AddOptions<BearerSettings>().BindConfiguration("Authentication:Schemes:Bearer")
                 .Validate(
                     settings => !string.IsNullOrEmpty(settings.Authority) || settings.SigningKeys is { Count: > 0 },
@@ -78,11 +74,8 @@ public static class ApiServices
                 .ValidateOnStart();
         }
 
-        services.AddAuthorization(Permissions.AddPolicies);
-
         // AddAuthentication brings data protection (for cookie handlers) with a hosted service that loads its key
         // ring at start-up; bearer tokens never use it, and a cold serverless instance should not wait for it.
-        // Keys would still load on first use if something ever needed them.
         var keyRingPreload = services.FirstOrDefault(d => d.ServiceType == typeof(IHostedService)
             && d.ImplementationType?.FullName == "Microsoft.AspNetCore.DataProtection.Internal.DataProtectionHostedService");
         if (keyRingPreload is not null)
@@ -90,35 +83,18 @@ public static class ApiServices
             services.Remove(keyRingPreload);
         }
 
-        var origins = builder.Configuration.GetSection("Cors:AllowedOrigins").Get<string[]>() ?? [];
-        services.AddCors(options => options.AddDefaultPolicy(policy => policy
-            .WithOrigins(origins)
-            .AllowAnyHeader()
-            .AllowAnyMethod()
-            .WithExposedHeaders("ETag", "Location", IdempotencyMiddleware.ReplayedHeader, "Content-Disposition")));
-
         services.AddPartnerBaseOpenApi();
         if (builder.Environment.IsDevelopment())
         {
             services.AddHostedService<DemoSeeder>();
         }
 
+        // The cross-cutting concerns of every HTTP function, outermost first; each reads what the function declares.
+        builder.UseMiddleware<ProblemsMiddleware>();
+        builder.UseMiddleware<AuthenticationMiddleware>();
+        builder.UseMiddleware<AuthorizationMiddleware>();
+        builder.UseMiddleware<IdempotencyMiddleware>();
         return builder;
-    }
-
-    public static WebApplication UsePartnerBaseApi(this WebApplication app)
-    {
-        app.UseExceptionHandler();
-        app.UseStatusCodePages();
-        app.Use((context, next) => context.Request.ContentLength > RequestLimits.MaxBodyBytes
-            ? throw new Microsoft.AspNetCore.Http.BadHttpRequestException("Request body too large.", StatusCodes.Status413PayloadTooLarge)
-            : next(context));
-        app.UseFunctionsHostOnly();
-        app.UseCors();
-        app.UseAuthentication();
-        app.UseAuthorization();
-        app.UseMiddleware<IdempotencyMiddleware>();
-        return app;
     }
 
     /// <summary>The part of the JWT bearer settings that must be present outside Development.</summary>

@@ -1,15 +1,8 @@
-using PartnerBase.Functions.Commissions;
-using PartnerBase.Functions.Hosting;
-using PartnerBase.Functions.Http;
-using PartnerBase.Functions.Organizations;
-using PartnerBase.Functions.Partners;
-using PartnerBase.Functions.Payouts;
+using Microsoft.Azure.Functions.Worker.Builder;
 
 namespace PartnerBase.Functions;
 
-public sealed record HealthResponse(string Status);
-
-// Not static: WebApplicationFactory<Program> needs it as a type argument.
+// Not static: tests build the worker in-process with WebApplicationFactory<Program>.
 public sealed class Program
 {
     private Program()
@@ -18,31 +11,9 @@ public sealed class Program
 
     public static void Main(string[] args)
     {
-        var builder = WebApplication.CreateBuilder(args);
-        builder.UseFunctionsHostPort();
+        var builder = FunctionsApplication.CreateBuilder(args);
+        builder.ConfigureFunctionsWebApplication();
         builder.AddPartnerBaseApi();
-
-        var app = builder.Build();
-        app.UsePartnerBaseApi();
-        app.MapOpenApi(OpenApiDocument.Route).AllowAnonymous();
-        // The Functions host's readiness probe: any response means the handler is up.
-        app.MapGet("/", () => TypedResults.Ok(new HealthResponse("ok"))).ExcludeFromDescription().AllowAnonymous();
-        if (app.Configuration.GetValue<bool>("Benchmarks:BareEndpoint"))
-        {
-            // The load benchmark's yardstick: what this pipeline costs for a request that does nothing.
-            app.MapGet("/bench/bare", () => TypedResults.Ok(new HealthResponse("ok"))).ExcludeFromDescription().AllowAnonymous();
-        }
-
-        app.MapGet("/api/health", () => TypedResults.Ok(new HealthResponse("ok"))).WithName("GetHealth").WithTags("Health").AllowAnonymous();
-        app.MapPayoutsApi();
-        app.MapPartnersApi();
-        app.MapOrganizationApi();
-        app.MapCommissionsApi();
-        if (FunctionsHost.Port(app.Configuration) is not null)
-        {
-            app.MapFunctionsTriggers();
-        }
-
-        app.Run();
+        builder.Build().Run();
     }
 }

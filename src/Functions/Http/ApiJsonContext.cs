@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Mvc;
 using PartnerBase.Functions.Commissions;
-using PartnerBase.Functions.Hosting;
 using PartnerBase.Functions.Organizations;
 using PartnerBase.Functions.Partners;
 using PartnerBase.Functions.Payouts;
@@ -36,7 +35,6 @@ namespace PartnerBase.Functions.Http;
 [JsonSerializable(typeof(IngestAttributionsResponse))]
 [JsonSerializable(typeof(CommissionRunResponse))]
 [JsonSerializable(typeof(HealthResponse))]
-[JsonSerializable(typeof(InvocationResult))]
 [JsonSerializable(typeof(JsonElement))]
 [JsonSerializable(typeof(ProblemDetails))]
 [JsonSerializable(typeof(HttpValidationProblemDetails))]

@@ -1,15 +1,11 @@
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.Functions.Worker.Middleware;
 using PartnerBase.Core.Storage;
 using PartnerBase.Functions.Security;
 
 namespace PartnerBase.Functions.Http;
-
-/// <summary>Marks an endpoint whose POST honours the <c>Idempotency-Key</c> header.</summary>
-public sealed class IdempotentEndpoint
-{
-    public static IdempotentEndpoint Instance { get; } = new();
-}
 
 /// <summary>
 /// Idempotency-Key handling (CONTRACT §1), modelled on Stripe's: the key is scoped to the organization; the
@@ -19,7 +15,7 @@ public sealed class IdempotentEndpoint
 /// client may retry (or fix the body) with the same key. A record left pending by a crashed instance can be
 /// taken over after its lock expires; the endpoints themselves make that safe (deterministic ids).
 /// </summary>
-public sealed class IdempotencyMiddleware(RequestDelegate next, IPayoutStore store, TimeProvider timeProvider, IProblemDetailsService problems)
+public sealed class IdempotencyMiddleware(IPayoutStore store, TimeProvider timeProvider) : IFunctionsWorkerMiddleware
 {
     public const string HeaderName = "Idempotency-Key";
     public const string ReplayedHeader = "Idempotent-Replayed";
@@ -28,26 +24,29 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IPayoutStore sto
     private static readonly TimeSpan Retention = TimeSpan.FromHours(24);
     private static readonly TimeSpan Lock = TimeSpan.FromMinutes(1);
 
-    public async Task InvokeAsync(HttpContext context)
+    public async Task Invoke(FunctionContext context, FunctionExecutionDelegate next)
     {
-        var key = context.Request.Headers[HeaderName].ToString();
-        if (context.GetEndpoint()?.Metadata.GetMetadata<IdempotentEndpoint>() is null
-            || !context.Request.Headers.ContainsKey(HeaderName)
-            || Caller.From(context.User) is not { } caller)
+        var function = context;
+        if (HttpFunctions.Of(function) is not { IsIdempotent: true }
+            || function.GetHttpContext() is not { } httpContext
+            || !httpContext.Request.Headers.TryGetValue(HeaderName, out var header)
+            || httpContext.Features.Get<Caller>() is not { } caller)
         {
-            await next(context);
+            await next(function);
             return;
         }
 
+        var key = header.ToString();
+
         if (string.IsNullOrWhiteSpace(key) || key.Length > MaxKeyLength)
         {
-            await WriteProblemAsync(context, StatusCodes.Status400BadRequest, "validation_failed",
+            Respond(function, StatusCodes.Status400BadRequest, "validation_failed",
                 $"{HeaderName} must be 1 to {MaxKeyLength} characters.", new() { [HeaderName] = [$"Must be 1 to {MaxKeyLength} characters."] });
             return;
         }
 
-        var cancellationToken = context.RequestAborted;
-        var hash = await HashRequestAsync(context.Request, cancellationToken);
+        var cancellationToken = httpContext.RequestAborted;
+        var hash = await HashRequestAsync(httpContext.Request, cancellationToken);
         var now = timeProvider.GetUtcNow();
         var pending = new IdempotencyRecord(caller.OrgId, key, hash, now, now + Lock, now + Retention, Response: null);
 
@@ -57,21 +56,21 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IPayoutStore sto
             var existing = await store.GetIdempotencyRecordAsync(caller.OrgId, key, cancellationToken);
             if (existing is not null && existing.RequestHash != hash)
             {
-                await WriteProblemAsync(context, StatusCodes.Status422UnprocessableEntity, "idempotency_key_reuse",
+                Respond(function, StatusCodes.Status422UnprocessableEntity, "idempotency_key_reuse",
                     $"This {HeaderName} was used with a different request.");
                 return;
             }
 
             if (existing?.Response is { } saved)
             {
-                await ReplayAsync(context, saved);
+                function.GetInvocationResult().Value = new Replay(saved);
                 return;
             }
 
             // Still running elsewhere, unless its lock expired (that instance died): then take the key over.
             if (existing is not null && existing.LockedUntil > now)
             {
-                await WriteProblemAsync(context, StatusCodes.Status409Conflict, "conflict",
+                Respond(function, StatusCodes.Status409Conflict, "conflict",
                     $"A request with this {HeaderName} is still being processed; retry later.");
                 return;
             }
@@ -79,24 +78,30 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IPayoutStore sto
             await store.DeleteIdempotencyRecordAsync(caller.OrgId, key, cancellationToken);
             if (!await store.TryCreateIdempotencyRecordAsync(pending, cancellationToken))
             {
-                await WriteProblemAsync(context, StatusCodes.Status409Conflict, "conflict",
+                Respond(function, StatusCodes.Status409Conflict, "conflict",
                     $"A request with this {HeaderName} is still being processed; retry later.");
                 return;
             }
         }
 
-        await RunAndKeepAsync(context, pending);
+        await RunAndKeepAsync(function, next, httpContext, pending);
     }
 
-    private async Task RunAndKeepAsync(HttpContext context, IdempotencyRecord pending)
+    /// <summary>Runs the function and writes its result into a buffer, to keep a 2xx answer before sending it.</summary>
+    private async Task RunAndKeepAsync(FunctionContext function, FunctionExecutionDelegate next, HttpContext context, IdempotencyRecord pending)
     {
         var responseBody = context.Response.Body;
         using var buffer = new MemoryStream();
-        context.Response.Body = buffer;
         var kept = false;
         try
         {
-            await next(context);
+            await next(function);
+            if (function.GetInvocationResult().Value is IResult result)
+            {
+                context.Response.Body = buffer;
+                await result.ExecuteAsync(context);
+            }
+
             var response = context.Response;
             if (response.StatusCode is >= 200 and < 300)
             {
@@ -114,8 +119,8 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IPayoutStore sto
             }
         }
 
-        buffer.Position = 0;
-        await buffer.CopyToAsync(responseBody, context.RequestAborted);
+        // Status and headers are set; the body goes out when the worker executes this result.
+        function.GetInvocationResult().Value = new Buffered(buffer.ToArray());
     }
 
     private static async Task<string> HashRequestAsync(HttpRequest request, CancellationToken cancellationToken)
@@ -134,32 +139,39 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IPayoutStore sto
         return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 
-    private static async Task ReplayAsync(HttpContext context, SavedResponse saved)
-    {
-        var response = context.Response;
-        response.StatusCode = saved.StatusCode;
-        response.ContentType = saved.ContentType;
-        if (saved.Location is not null)
-        {
-            response.Headers.Location = saved.Location;
-        }
-
-        if (saved.ETag is not null)
-        {
-            response.Headers.ETag = saved.ETag;
-        }
-
-        response.Headers[ReplayedHeader] = "true";
-        await response.Body.WriteAsync(saved.Body, context.RequestAborted);
-    }
-
-    private async Task WriteProblemAsync(HttpContext context, int status, string code, string detail, Dictionary<string, string[]>? errors = null)
+    private static void Respond(FunctionContext function, int status, string code, string detail, Dictionary<string, string[]>? errors = null)
     {
         var problem = errors is null ? new ProblemDetails() : new HttpValidationProblemDetails(errors);
         problem.Status = status;
         problem.Detail = detail;
         problem.Extensions["code"] = code;
-        context.Response.StatusCode = status;
-        await problems.WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });
+        function.GetInvocationResult().Value = TypedResults.Problem(problem);
+    }
+
+    private sealed class Buffered(byte[] body) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext) => httpContext.Response.Body.WriteAsync(body, httpContext.RequestAborted).AsTask();
+    }
+
+    private sealed class Replay(SavedResponse saved) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            var response = httpContext.Response;
+            response.StatusCode = saved.StatusCode;
+            response.ContentType = saved.ContentType;
+            if (saved.Location is not null)
+            {
+                response.Headers.Location = saved.Location;
+            }
+
+            if (saved.ETag is not null)
+            {
+                response.Headers.ETag = saved.ETag;
+            }
+
+            response.Headers[ReplayedHeader] = "true";
+            await response.Body.WriteAsync(saved.Body, httpContext.RequestAborted);
+        }
     }
 }

@@ -4,18 +4,84 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Routing.Patterns;
 using Microsoft.OpenApi;
 using PartnerBase.Core.Storage;
 
 namespace PartnerBase.Functions.Http;
 
-public static class OpenApiDocument
+/// <summary>A query parameter a function reads, for the OpenAPI document (functions read the query themselves).</summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = true)]
+public sealed class QueryParameterAttribute(string name, string description) : Attribute
 {
-    public const string Route = "/api/openapi/{documentName}.json";
+    public string Name { get; } = name;
+
+    public string Description { get; } = description;
+}
+
+/// <summary>
+/// The OpenAPI document of the HTTP functions, made by ASP.NET Core's generator (Microsoft.AspNetCore.OpenApi). The
+/// generator describes endpoints; the functions are not endpoints of this app's pipeline (the worker routes them),
+/// so each function is described by an endpoint built from its own method and attributes — its route and methods
+/// from <c>[HttpTrigger]</c>, operationId = function name, parameters and responses from its signature — that only
+/// the generator sees. The document is made once, on first request.
+/// </summary>
+public sealed class OpenApiDocument(IServiceProvider services)
+{
+    private const string RoutePrefix = "api";
+
+    private readonly Lazy<Task<string>> _json = new(async () =>
+    {
+        var document = await services.GetRequiredKeyedService<IOpenApiDocumentProvider>("v1").GetOpenApiDocumentAsync();
+        return await document.SerializeAsJsonAsync(OpenApiSpecVersion.OpenApi3_1);
+    });
+
+    public Task<string> GetJsonAsync() => _json.Value;
+
+    /// <summary>What the generator sees: one endpoint per HTTP function, never routed.</summary>
+    public static Endpoint Describe(HttpFunction function)
+    {
+        var pattern = RoutePatternFactory.Parse($"/{RoutePrefix}/{function.Route}");
+        var builder = new RouteEndpointBuilder(_ => Task.CompletedTask, pattern, order: 0) { DisplayName = function.Name };
+        builder.Metadata.Add(function.Method);
+        builder.Metadata.Add(new EndpointNameMetadata(function.Name));
+        builder.Metadata.Add(new HttpMethodMetadata(function.HttpMethods.Select(m => m.ToUpperInvariant()).ToList()));
+        foreach (var attribute in function.Method.GetCustomAttributes(inherit: true))
+        {
+            builder.Metadata.Add(attribute);
+        }
+
+        RequestDelegateFactory.InferMetadata(function.Method, new RequestDelegateFactoryOptions
+        {
+            EndpointBuilder = builder,
+            RouteParameterNames = pattern.Parameters.Select(p => p.Name).ToList(),
+        });
+        var problems = function.Method.GetCustomAttribute<ProblemResponsesAttribute>()?.StatusCodes ?? [];
+        var standard = function.AllowsAnonymous ? [] : new[] { StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden };
+        foreach (var status in problems.Concat(standard).Order())
+        {
+            builder.Metadata.Add(new ProducesResponseTypeMetadata(status, typeof(ProblemDetails), ["application/problem+json"]));
+        }
+
+        return builder.Build();
+    }
+
+}
+
+public static class OpenApiServices
+{
     private const string BearerScheme = "bearer";
 
-    public static IServiceCollection AddPartnerBaseOpenApi(this IServiceCollection services) =>
-        services.AddOpenApi(options =>
+    public static IServiceCollection AddPartnerBaseOpenApi(this IServiceCollection services)
+    {
+        services.AddSingleton<OpenApiDocument>();
+        // The generator reads the app's EndpointDataSource; routing does not (the worker's pipeline has its own).
+        services.AddSingleton<EndpointDataSource>(new DefaultEndpointDataSource(HttpFunctions.All.Values.OrderBy(f => f.Route, StringComparer.Ordinal).Select(OpenApiDocument.Describe)));
+        return services.AddOpenApi(options =>
         {
             options.AddDocumentTransformer((document, _, _) =>
             {
@@ -34,6 +100,7 @@ public static class OpenApiDocument
                     BearerFormat = "JWT",
                     Description = "A JWT with org_id, sub and role(s) claims.",
                 };
+                document.Servers = [];
                 document.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(BearerScheme, document)] = [] }];
                 if (document.Components.Schemas?.TryGetValue("ProblemDetails", out var problem) == true && problem is OpenApiSchema problemSchema)
                 {
@@ -76,10 +143,23 @@ public static class OpenApiDocument
                     operation.Security = [];
                 }
 
-                DescribeHeadersAndPaging(operation, metadata.OfType<IdempotentEndpoint>().Any());
+                foreach (var query in metadata.OfType<QueryParameterAttribute>())
+                {
+                    operation.Parameters ??= [];
+                    operation.Parameters.Add(new OpenApiParameter
+                    {
+                        Name = query.Name,
+                        In = ParameterLocation.Query,
+                        Description = query.Description,
+                        Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+                    });
+                }
+
+                DescribeHeadersAndPaging(operation, metadata.OfType<IdempotentAttribute>().Any());
                 return Task.CompletedTask;
             });
         });
+    }
 
     /// <summary>
     /// The generator marks every constructor parameter required and every nullable one as maybe-null. Requests here

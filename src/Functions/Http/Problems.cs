@@ -22,6 +22,17 @@ public static class Problems
 
     public static ProblemHttpResult Validation(string field, string message) => From(Failure.Validation(field, message));
 
+    public static ProblemHttpResult Validation(string field, string message, string detail) =>
+        TypedResults.Problem(new HttpValidationProblemDetails(new Dictionary<string, string[]> { [field] = [message] })
+        {
+            Status = StatusCodes.Status400BadRequest,
+            Detail = detail,
+            Extensions = { ["code"] = "validation_failed" },
+        });
+
+    /// <summary>A problem of the middleware's own (401, 403, 413, 415, 500): <see cref="AddCode"/> gives its code and detail.</summary>
+    public static ProblemHttpResult Status(int status) => TypedResults.Problem(statusCode: status);
+
     public static int StatusOf(FailureCode code) => code switch
     {
         FailureCode.ValidationFailed => StatusCodes.Status400BadRequest,

@@ -1,17 +1,12 @@
 using System.Globalization;
 using CsvHelper;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using PartnerBase.Core.Partners;
 using PartnerBase.Core.Payouts;
-using PartnerBase.Core.Storage;
-using PartnerBase.Functions.Http;
-using PartnerBase.Functions.Security;
 
 namespace PartnerBase.Functions.Payouts;
 
 /// <summary>
-/// <c>GET /api/payouts/export</c>: every matching payout as RFC 4180 CSV, written row by row as pages arrive
+/// The CSV of <c>GET /api/payouts/export</c>: every matching payout as RFC 4180 CSV, written row by row as pages arrive
 /// from the store, so memory stays O(page + partners) whatever the organization's size.
 /// </summary>
 public static class PayoutExport
@@ -31,28 +26,6 @@ public static class PayoutExport
         InjectionCharacters = "=+-@\t\r",
         InjectionEscape = '\'',
     };
-
-    public static Results<PushStreamHttpResult, ProblemHttpResult> Export(
-        Caller caller,
-        string? status,
-        string? partnerId,
-        string? period,
-        IPayoutStore store,
-        TimeProvider timeProvider)
-    {
-        var errors = new RequestErrors();
-        var filter = new PayoutQuery(status, partnerId, period).ToFilter(errors, partnerScope: null);
-        if (errors.Any)
-        {
-            return Problems.From(errors.ToFailure());
-        }
-
-        var fileName = $"payouts-{caller.OrgId}-{timeProvider.GetUtcNow():yyyyMMdd'T'HHmmss'Z'}.csv";
-        return TypedResults.Stream(
-            (body) => WriteAsync(body, store.GetPayoutsAsync(caller.OrgId, filter!), ids => store.GetPartnersAsync(caller.OrgId, ids)),
-            "text/csv; charset=utf-8",
-            fileName);
-    }
 
     public static async Task WriteAsync(Stream body, IAsyncEnumerable<Payout> payouts, Func<IReadOnlyCollection<string>, Task<IReadOnlyList<Partner>>> getPartners)
     {

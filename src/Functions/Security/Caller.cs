@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Security.Claims;
 using PartnerBase.Core;
 
@@ -16,7 +15,7 @@ public enum Role
 
 /// <summary>
 /// The authenticated caller, read from the validated token only: the organization comes from <c>org_id</c> and
-/// nowhere else. Bound as an endpoint parameter.
+/// nowhere else.
 /// </summary>
 public sealed record Caller(string OrgId, string UserId, IReadOnlySet<Role> Roles, string? PartnerId)
 {
@@ -49,6 +48,11 @@ public sealed record Caller(string OrgId, string UserId, IReadOnlySet<Role> Role
         return new Caller(orgId, userId, roles, user.FindFirst(PartnerIdClaim)?.Value);
     }
 
-    public static ValueTask<Caller?> BindAsync(HttpContext context, ParameterInfo parameter) =>
-        ValueTask.FromResult<Caller?>(From(context.User) ?? throw new InvalidOperationException("Endpoint reached without an authenticated caller."));
+}
+
+public static class CallerExtensions
+{
+    /// <summary>The caller that <see cref="Http.AuthenticationMiddleware"/> authenticated.</summary>
+    public static Caller Caller(this HttpRequest request) =>
+        request.HttpContext.Features.Get<Caller>() ?? throw new InvalidOperationException("Function reached without an authenticated caller.");
 }

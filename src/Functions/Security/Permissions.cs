@@ -1,9 +1,8 @@
 using System.Collections.Frozen;
-using Microsoft.AspNetCore.Authorization;
 
 namespace PartnerBase.Functions.Security;
 
-/// <summary>What each role may do (CONTRACT §2), as authorization policies named after the permission.</summary>
+/// <summary>What each role may do (CONTRACT §2), named by the permission each function declares.</summary>
 public static class Permissions
 {
     public const string Read = "read";
@@ -27,14 +26,4 @@ public static class Permissions
     public static bool Allows(Caller caller, string permission) =>
         caller.Roles.Any(role => Granted[role].Contains(permission))
         && (permission != ReadOwnPayouts || caller.PartnerScope is not "");
-
-    public static void AddPolicies(AuthorizationOptions options)
-    {
-        foreach (var permission in Granted.Values.SelectMany(p => p).Distinct())
-        {
-            options.AddPolicy(permission, policy => policy
-                .RequireAuthenticatedUser()
-                .RequireAssertion(context => Caller.From(context.User) is { } caller && Allows(caller, permission)));
-        }
-    }
 }

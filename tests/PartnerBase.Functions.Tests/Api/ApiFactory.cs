@@ -1,7 +1,8 @@
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
+using PartnerBase.Functions.Tests.Hosting;
+using PartnerBase.FunctionsLocal;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -10,43 +11,48 @@ using Microsoft.IdentityModel.Tokens;
 namespace PartnerBase.Functions.Tests.Api;
 
 /// <summary>
-/// The app with a signing key of the tests' own, shared by the whole assembly: on the in-memory store, or — where
-/// these files are compiled with COSMOS (tests/PartnerBase.Functions.CosmosTests) — on the Cosmos DB store.
+/// The Function App (real worker, local Functions host) with a signing key of the tests' own, shared by the whole
+/// assembly: on the in-memory store, or — where these files are compiled with COSMOS
+/// (tests/PartnerBase.Functions.CosmosTests) — on the Cosmos DB store.
 /// </summary>
-public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
+public sealed class ApiFactory : IAsyncLifetime
 {
     public const string Issuer = "partnerbase-tests";
     public const string Audience = "partnerbase-tests";
 
     private static readonly byte[] SigningKey = RandomNumberGenerator.GetBytes(32);
 
-    private readonly Lock _clientsLock = new();
+    private FunctionApp _app = null!;
 
 #if COSMOS
     private readonly Storage.CosmosServer _cosmos = new();
 #endif
 
-    // WebApplicationFactory builds its server lazily and without a lock; test classes running in parallel
-    // would race to build two hosts with two stores. Start the one host before any test runs.
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>The functions the worker reported to the local Functions host.</summary>
+    public IReadOnlyList<LocalFunction> Functions => _app.Host.Functions;
+
     public async ValueTask InitializeAsync()
     {
 #if COSMOS
         await _cosmos.InitializeAsync();
-#else
-        await Task.CompletedTask;
 #endif
-        StartServer();
+        _app = await FunctionApp.StartAsync(ConfigureWorker, corsOrigins: [CorsOrigin]);
     }
 
-#if COSMOS
-    public override async ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
-        await base.DisposeAsync();
+        await _app.DisposeAsync();
+#if COSMOS
         await _cosmos.DisposeAsync();
-    }
 #endif
+    }
 
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    /// <summary>The browser origin the local Functions host allows (as Azure's CORS setting would).</summary>
+    public const string CorsOrigin = "http://localhost:5173";
+
+    private void ConfigureWorker(IWebHostBuilder builder)
     {
 #if COSMOS
         builder.UseSetting("Storage:Provider", "cosmos");
@@ -72,17 +78,8 @@ public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     /// <summary>A client whose requests carry a token for this user.</summary>
     public HttpClient ClientFor(string orgId, string userId, params string[] roles) => WithToken(Token(orgId, userId, roles));
 
-    /// <summary>
-    /// A client of the one app. WebApplicationFactory keeps every client it creates in a list without a lock, and
-    /// test classes running in parallel create clients at the same time.
-    /// </summary>
-    public new HttpClient CreateClient()
-    {
-        lock (_clientsLock)
-        {
-            return base.CreateClient();
-        }
-    }
+    /// <summary>A client of the one app, through the local Functions host's HTTP port.</summary>
+    public HttpClient CreateClient() => _app.CreateClient();
 
     public HttpClient WithToken(string? token)
     {

@@ -1,30 +1,36 @@
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
+using System.Text.RegularExpressions;
+using PartnerBase.FunctionsLocal;
 
 namespace PartnerBase.Functions.Tests.Api;
 
-public sealed class OpenApiTests(ApiFactory factory)
+public sealed partial class OpenApiTests(ApiFactory factory)
 {
     [Fact]
-    public async Task Document_ListsEveryApiRouteWithItsResponses()
+    public async Task Document_DescribesExactlyTheHttpFunctions_WithOperationIdSummaryAndResponses()
     {
         var document = JsonNode.Parse(await factory.CreateClient().GetStringAsync("/api/openapi/v1.json", TestContext.Current.CancellationToken))!;
         var paths = document["paths"]!.AsObject();
-        var routes = factory.Services.GetRequiredService<EndpointDataSource>().Endpoints
-            .OfType<RouteEndpoint>()
-            .Where(e => e.RoutePattern.RawText!.StartsWith("/api/", StringComparison.Ordinal) && !e.RoutePattern.RawText.StartsWith("/api/openapi", StringComparison.Ordinal))
-            .SelectMany(e => e.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods.Select(m => (Path: e.RoutePattern.RawText!.TrimEnd('/'), Method: m.ToLowerInvariant())))
-            .ToList();
+        // The functions as the worker itself reported them to the Functions host (its function metadata).
+        var functions = factory.Functions.Where(f => f.Kind == FunctionKind.Http).ToList();
+        var operations = paths.SelectMany(path => path.Value!.AsObject().Select(op => (Path: path.Key, Method: op.Key, Operation: op.Value!))).ToList();
 
         Assert.StartsWith("3.", document["openapi"]!.GetValue<string>(), StringComparison.Ordinal);
-        Assert.True(routes.Count >= 22, $"only {routes.Count} routes found");
-        foreach (var (path, method) in routes)
+        Assert.Equal(25, functions.Count);
+        Assert.Equal(functions.Count, operations.Count);
+        foreach (var function in functions)
         {
+            var path = "/" + function.Route;
+            var method = Assert.Single(function.Methods).ToLowerInvariant();
             var operation = paths[path]?[method];
-            Assert.True(operation is not null, $"{method.ToUpperInvariant()} {path} is missing from the OpenAPI document");
-            Assert.False(string.IsNullOrEmpty(operation["operationId"]?.GetValue<string>()), $"{method} {path} has no operationId");
-            Assert.True(operation["responses"]!.AsObject().Any(r => r.Key.StartsWith('2')), $"{method} {path} documents no success response");
+            Assert.True(operation is not null, $"{function.Name}: {method.ToUpperInvariant()} {path} is missing from the OpenAPI document");
+            Assert.Equal(function.Name, operation["operationId"]?.GetValue<string>());
+            Assert.False(string.IsNullOrWhiteSpace(operation["summary"]?.GetValue<string>()), $"{function.Name} has no summary");
+            Assert.True(operation["responses"]!.AsObject().Any(r => r.Key.StartsWith('2')), $"{function.Name} documents no success response");
+            foreach (var parameter in RouteParameters().Matches(function.Route!).Select(m => m.Groups[1].Value))
+            {
+                Assert.Contains(operation["parameters"]!.AsArray(), p => p!["in"]!.GetValue<string>() == "path" && p["name"]!.GetValue<string>() == parameter);
+            }
         }
 
         Assert.Equal("bearer", document["components"]!["securitySchemes"]!["bearer"]!["scheme"]!.GetValue<string>());
@@ -69,4 +75,7 @@ public sealed class OpenApiTests(ApiFactory factory)
 
     private static string[] Required(JsonNode? schema) =>
         schema?["required"]?.AsArray().Select(n => n!.GetValue<string>()).ToArray() ?? [];
+
+    [GeneratedRegex(@"\{([A-Za-z]+)\}")]
+    private static partial Regex RouteParameters();
 }

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Options;
+using PartnerBase.Functions.Tests.Hosting;
 
 namespace PartnerBase.Functions.Tests.Api;
 
@@ -8,22 +8,32 @@ namespace PartnerBase.Functions.Tests.Api;
 public sealed class StartupValidationTests
 {
     [Fact]
-    public void Start_CosmosWithoutEndpoint_FailsNamingTheSetting()
+    public async Task Start_CosmosWithoutEndpoint_FailsNamingTheSetting()
     {
-        using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder => builder.UseSetting("Storage:Provider", "cosmos"));
-
-        var error = Assert.Throws<OptionsValidationException>(() => factory.CreateClient());
+        var error = await StartFailureAsync(builder => builder.UseSetting("Storage:Provider", "cosmos"));
 
         Assert.Contains("Endpoint", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Start_InProductionWithoutTokenAuthority_Fails()
+    public async Task Start_InProductionWithoutTokenAuthority_Fails()
     {
-        using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder => builder.UseEnvironment("Production"));
-
-        var error = Assert.Throws<OptionsValidationException>(() => factory.CreateClient());
+        var error = await StartFailureAsync(_ => { }, "Production");
 
         Assert.Contains("Authority", error.Message, StringComparison.Ordinal);
+    }
+
+    private static async Task<OptionsValidationException> StartFailureAsync(Action<IWebHostBuilder> configure, string environment = "Development")
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(async () => await (await FunctionApp.StartAsync(configure, environment)).DisposeAsync());
+        for (Exception? e = error; e is not null; e = e.InnerException)
+        {
+            if (e is OptionsValidationException validation)
+            {
+                return validation;
+            }
+        }
+
+        throw new Xunit.Sdk.XunitException($"The start failed, but not on options validation: {error}");
     }
 }

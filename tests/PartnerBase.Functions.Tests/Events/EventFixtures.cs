@@ -2,8 +2,6 @@ using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -11,6 +9,7 @@ using PartnerBase.Core;
 using PartnerBase.Core.Payouts;
 using PartnerBase.Functions.Cosmos;
 using PartnerBase.Functions.Events;
+using PartnerBase.Functions.Tests.Hosting;
 
 namespace PartnerBase.Functions.Tests.Events;
 
@@ -47,30 +46,36 @@ public sealed class RecordingConsumer(string name, Func<string, bool> accepts) :
     }
 }
 
-/// <summary>The app as the Functions host runs it (trigger endpoints mapped), on the in-memory store, publishing to a fake topic.</summary>
-public sealed class HostedAppFactory(FakeServiceBus serviceBus, bool underHost = true) : WebApplicationFactory<Program>
+/// <summary>The Function App on the in-memory store, its event consumers replaced by recording ones.</summary>
+public sealed class RecordingApp : IAsyncDisposable
 {
+    private FunctionApp _app = null!;
+
     public RecordingConsumer Payments { get; } = new("payments", type => type.EndsWith("payout.approved", StringComparison.Ordinal));
 
     public RecordingConsumer Notifications { get; } = new("notifications", _ => true);
 
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        if (underHost)
-        {
-            builder.UseSetting("FUNCTIONS_CUSTOMHANDLER_PORT", "7199");
-        }
+    public IServiceProvider Services => _app.Services;
 
-        Api.ApiFactory.UseTestSettings(builder);
-        builder.UseSetting("ServiceBus:ConnectionString", FakeServiceBus.ConnectionString);
-        builder.UseSetting("ServiceBus:EndpointOverride", serviceBus.BaseUri.ToString());
-        builder.ConfigureTestServices(services =>
+    public static async Task<RecordingApp> StartAsync()
+    {
+        var app = new RecordingApp();
+        app._app = await FunctionApp.StartAsync(builder =>
         {
-            services.RemoveAll<IPayoutEventConsumer>();
-            services.AddSingleton<IPayoutEventConsumer>(Payments);
-            services.AddSingleton<IPayoutEventConsumer>(Notifications);
+            Api.ApiFactory.UseTestSettings(builder);
+            builder.ConfigureTestServices(services =>
+            {
+                services.RemoveAll<IPayoutEventConsumer>();
+                services.AddSingleton<IPayoutEventConsumer>(app.Payments);
+                services.AddSingleton<IPayoutEventConsumer>(app.Notifications);
+            });
         });
+        return app;
     }
+
+    public HttpClient CreateClient() => _app.CreateClient();
+
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
 }
 
 public static class TestEvents
@@ -86,25 +91,6 @@ public static class TestEvents
         return [created, approved, processing, paid];
     }
 
-    /// <summary>Payout events as the Cosmos DB trigger delivers them: the stored event documents.</summary>
-    public static JsonNode Document(PayoutEvent change) => JsonNode.Parse(JsonSerializer.Serialize(PayoutEventDocument.From(change), Documents.Json))!;
-
     /// <summary>The message body as Service Bus delivers it: the structured CloudEvent.</summary>
     public static JsonNode Message(PayoutEvent change) => JsonNode.Parse(Encoding.UTF8.GetString(PayoutCloudEvents.Encode(PayoutCloudEvents.ToCloudEvent(change)).Span))!;
-
-    /// <summary>The host's invocation payload; <paramref name="encodeTwice"/> sends the value as a string holding JSON.</summary>
-    public static StringContent Invocation(string binding, JsonNode value, bool encodeTwice, string? messageId = null)
-    {
-        var payload = new JsonObject
-        {
-            ["Data"] = new JsonObject { [binding] = encodeTwice ? JsonValue.Create(value.ToJsonString()) : value.DeepClone() },
-            ["Metadata"] = new JsonObject
-            {
-                ["MessageId"] = messageId ?? "m-1",
-                ["DeliveryCount"] = "1",
-                ["sys"] = new JsonObject { ["MethodName"] = binding, ["UtcNow"] = "2026-07-01T09:00:00Z" },
-            },
-        };
-        return new StringContent(payload.ToJsonString(), Encoding.UTF8, "application/json");
-    }
 }

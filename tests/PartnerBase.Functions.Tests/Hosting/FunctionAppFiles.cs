@@ -2,26 +2,43 @@ using System.Text.Json;
 
 namespace PartnerBase.Functions.Tests.Hosting;
 
-/// <summary>
-/// The files that make the app an Azure Functions custom handler (CONTRACT.md §7): host.json and
-/// functions/&lt;Name&gt;/function.json at the repository root, local.settings.sample.json beside them.
-/// </summary>
+/// <summary>The Function App's files (CONTRACT §7) and the functions it must have.</summary>
 internal static class FunctionAppFiles
 {
-    /// <summary>Every function the app declares; the HTTP one is forwarded, the others are POSTed to /{Name}.</summary>
-    public static readonly string[] FunctionNames = ["Api", "CommissionRun", "PublishEvents", "ProcessPayment", "SendNotifications"];
-
-    public static readonly string[] NonHttpFunctionNames = [.. FunctionNames.Where(name => name != "Api")];
-
-    /// <summary>
-    /// What the app needs to start as the host starts it: the port, and the settings every deployment has (a Service
-    /// Bus namespace to publish to; it is not contacted at start-up).
-    /// </summary>
-    public static Dictionary<string, string> HostEnvironment(int port) => new(StringComparer.Ordinal)
+    /// <summary>CONTRACT §7's HTTP functions: name → method and route (without the api prefix).</summary>
+    public static readonly IReadOnlyDictionary<string, (string Method, string Route)> HttpFunctions = new Dictionary<string, (string, string)>
     {
-        ["FUNCTIONS_CUSTOMHANDLER_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["ServiceBus__FullyQualifiedNamespace"] = "partnerbase-tests.servicebus.windows.net",
-        ["ServiceBus__TopicName"] = "payout-events",
+        ["GetHealth"] = ("GET", "health"),
+        ["GetOpenApiDocument"] = ("GET", "openapi/v1.json"),
+        ["CreatePayout"] = ("POST", "payouts"),
+        ["ListPayouts"] = ("GET", "payouts"),
+        ["GetPayout"] = ("GET", "payouts/{id}"),
+        ["UpdatePayout"] = ("PATCH", "payouts/{id}"),
+        ["DeletePayout"] = ("DELETE", "payouts/{id}"),
+        ["ApprovePayout"] = ("POST", "payouts/{id}/approve"),
+        ["RejectPayout"] = ("POST", "payouts/{id}/reject"),
+        ["MarkPayoutProcessing"] = ("POST", "payouts/{id}/mark-processing"),
+        ["MarkPayoutPaid"] = ("POST", "payouts/{id}/mark-paid"),
+        ["MarkPayoutFailed"] = ("POST", "payouts/{id}/mark-failed"),
+        ["GetPayoutStats"] = ("GET", "payouts/stats"),
+        ["ExportPayouts"] = ("GET", "payouts/export"),
+        ["BulkApprovePayouts"] = ("POST", "payouts/bulk-approve"),
+        ["GetPartnerPayoutSummary"] = ("GET", "partners/{partnerId}/payout-summary"),
+        ["ListAuditLog"] = ("GET", "audit-log"),
+        ["GetOrganization"] = ("GET", "organization"),
+        ["UpdateOrganization"] = ("PATCH", "organization"),
+        ["CreatePartner"] = ("POST", "partners"),
+        ["ListPartners"] = ("GET", "partners"),
+        ["GetPartner"] = ("GET", "partners/{id}"),
+        ["UpdatePartner"] = ("PATCH", "partners/{id}"),
+        ["ImportAttributions"] = ("POST", "attributions"),
+        ["RunCommissions"] = ("POST", "commission-runs"),
+    };
+
+    /// <summary>CONTRACT §7's timer functions: name → schedule as the app declares it (an app setting).</summary>
+    public static readonly IReadOnlyDictionary<string, string> TimerFunctions = new Dictionary<string, string>
+    {
+        ["CommissionRun"] = "%CommissionRunSchedule%",
     };
 
     private static readonly Lazy<string> Root = new(FindRepoRoot);
@@ -30,11 +47,7 @@ internal static class FunctionAppFiles
 
     public static string HostJsonPath => Path.Combine(RepoRoot, "host.json");
 
-    public static string FunctionsDirectory => Path.Combine(RepoRoot, "functions");
-
     public static string LocalSettingsSamplePath => Path.Combine(RepoRoot, "local.settings.sample.json");
-
-    public static string FunctionJsonPath(string functionName) => Path.Combine(FunctionsDirectory, functionName, "function.json");
 
     public static JsonElement Read(string path)
     {
@@ -44,15 +57,34 @@ internal static class FunctionAppFiles
 
     public static JsonElement HostJson() => Read(HostJsonPath);
 
-    public static JsonElement FunctionJson(string functionName) => Read(FunctionJsonPath(functionName));
-
     /// <summary>The "Values" of local.settings.sample.json (Core Tools format).</summary>
     public static IReadOnlyDictionary<string, string> LocalSettingsSample() =>
         Read(LocalSettingsSamplePath).GetProperty("Values").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "", StringComparer.Ordinal);
 
     /// <summary>The function's trigger: its one binding whose type ends in "Trigger".</summary>
-    public static JsonElement Trigger(JsonElement functionJson) =>
-        Assert.Single(functionJson.GetProperty("bindings").EnumerateArray(), b => b.GetProperty("type").GetString()!.EndsWith("Trigger", StringComparison.Ordinal));
+    public static JsonElement Trigger(JsonElement function) =>
+        Assert.Single(function.GetProperty("bindings").EnumerateArray(), b => b.GetProperty("type").GetString()!.EndsWith("Trigger", StringComparison.Ordinal));
+
+    /// <summary>functions.metadata: exactly CONTRACT §7's functions, HTTP ones anonymous with their method and route.</summary>
+    public static void AssertIsTheContractsFunctions(JsonElement metadata)
+    {
+        var functions = metadata.EnumerateArray().ToDictionary(f => f.GetProperty("name").GetString()!, f => Trigger(f), StringComparer.Ordinal);
+
+        Assert.Equal(HttpFunctions.Keys.Concat(TimerFunctions.Keys).Order(StringComparer.Ordinal), functions.Keys.Order(StringComparer.Ordinal));
+        Assert.All(HttpFunctions, expected =>
+        {
+            var trigger = functions[expected.Key];
+            Assert.Equal("httpTrigger", trigger.GetProperty("type").GetString());
+            Assert.Equal("anonymous", trigger.GetProperty("authLevel").GetString(), ignoreCase: true);
+            Assert.Equal([expected.Value.Method], trigger.GetProperty("methods").EnumerateArray().Select(m => m.GetString()!.ToUpperInvariant()));
+            Assert.Equal(expected.Value.Route, trigger.GetProperty("route").GetString());
+        });
+        Assert.All(TimerFunctions, expected =>
+        {
+            Assert.Equal("timerTrigger", functions[expected.Key].GetProperty("type").GetString());
+            Assert.Equal(expected.Value, functions[expected.Key].GetProperty("schedule").GetString());
+        });
+    }
 
     private static string FindRepoRoot()
     {

@@ -1,10 +1,11 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
-using PartnerBase.Core;
+using Microsoft.AspNetCore.Mvc;
 using PartnerBase.Core.Partners;
 using PartnerBase.Core.Payouts;
 using PartnerBase.Core.Storage;
+using PartnerBase.Core;
 using PartnerBase.Functions.Http;
 using PartnerBase.Functions.Payouts;
 using PartnerBase.Functions.Security;
@@ -40,28 +41,25 @@ public sealed record PartnerResponse(
     DateTime UpdatedAt,
     long Version);
 
-public static partial class PartnersApi
+/// <summary>The partner operations of CONTRACT §5, one HTTP function each.</summary>
+public sealed partial class PartnerFunctions(IPayoutStore store, PayoutService payouts, TimeProvider timeProvider)
 {
     private const int MaxNameLength = 200;
     private const int MaxAccountIdLength = 255;
 
-    public static RouteGroupBuilder MapPartnersApi(this IEndpointRouteBuilder routes)
+    [Function(nameof(ListPartners))]
+    [RequirePermission(Permissions.Read)]
+    [Tags("Partners")]
+    [EndpointSummary("List partners, newest first")]
+    [QueryParameter("limit", "Page size, 1 to 100 (default 25).")]
+    [QueryParameter("cursor", "The nextCursor of the previous page.")]
+    [ProblemResponses(400)]
+    public async Task<Results<Ok<PageResponse<PartnerResponse>>, ProblemHttpResult>> ListPartners(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "partners")] HttpRequest request, CancellationToken cancellationToken)
     {
-        var group = routes.MapGroup("/api/partners").WithTags("Partners").RequireAuthorization().WithStandardProblems();
-        group.MapGet("", List).WithName("ListPartners").RequireAuthorization(Permissions.Read).ProducesProblem(400);
-        group.MapPost("", Create).WithName("CreatePartner").RequireAuthorization(Permissions.ManagePartners).ProducesProblem(400).ProducesProblem(409);
-        group.MapGet("/{id}", Get).WithName("GetPartner").RequireAuthorization(Permissions.Read).ProducesProblem(404);
-        group.MapPatch("/{id}", Update).WithName("UpdatePartner").RequireAuthorization(Permissions.ManagePartners)
-            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(409).ProducesProblem(412);
-        group.MapGet("/{id}/payout-summary", Summary).WithName("GetPartnerPayoutSummary").RequireAuthorization(Permissions.ReadOwnPayouts).ProducesProblem(404);
-        return group;
-    }
-
-    private static async Task<Results<Ok<PageResponse<PartnerResponse>>, ProblemHttpResult>> List(
-        Caller caller, string? limit, string? cursor, IPayoutStore store, CancellationToken cancellationToken)
-    {
+        var caller = request.Caller();
         var errors = new RequestErrors();
-        var page = errors.Page(limit, cursor);
+        var page = errors.Page(request.Query["limit"], request.Query["cursor"]);
         if (errors.Any)
         {
             return Problems.From(errors.ToFailure());
@@ -71,9 +69,18 @@ public static partial class PartnersApi
         return TypedResults.Ok(new PageResponse<PartnerResponse>(result.Items.Select(ToResponse).ToList(), Cursor.Encode(result.Next)));
     }
 
-    private static async Task<Results<Created<PartnerResponse>, ProblemHttpResult>> Create(
-        CreatePartnerRequest request, Caller caller, HttpContext httpContext, IPayoutStore store, TimeProvider timeProvider, CancellationToken cancellationToken)
+    [Function(nameof(CreatePartner))]
+    [RequirePermission(Permissions.ManagePartners)]
+    [Tags("Partners")]
+    [EndpointSummary("Create a partner")]
+    [Consumes(typeof(CreatePartnerRequest), "application/json")]
+    [ProblemResponses(400, 409, 413, 415)]
+    public async Task<Results<Created<PartnerResponse>, ProblemHttpResult>> CreatePartner(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "partners")] HttpRequest httpRequest, CancellationToken cancellationToken)
     {
+        var caller = httpRequest.Caller();
+        var request = await httpRequest.ReadAsync<CreatePartnerRequest>(cancellationToken);
+        var httpContext = httpRequest.HttpContext;
         var errors = new RequestErrors();
         var id = request.Id ?? PayoutService.NewId("pt_");
         if (!PartnerId().IsMatch(id))
@@ -105,9 +112,16 @@ public static partial class PartnersApi
         return TypedResults.Created($"/api/partners/{Uri.EscapeDataString(id)}", ToResponse(partner));
     }
 
-    private static async Task<Results<Ok<PartnerResponse>, ProblemHttpResult>> Get(
-        string id, Caller caller, HttpContext httpContext, IPayoutStore store, CancellationToken cancellationToken)
+    [Function(nameof(GetPartner))]
+    [RequirePermission(Permissions.Read)]
+    [Tags("Partners")]
+    [EndpointSummary("Get a partner")]
+    [ProblemResponses(404)]
+    public async Task<Results<Ok<PartnerResponse>, ProblemHttpResult>> GetPartner(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "partners/{id}")] HttpRequest request, string id, CancellationToken cancellationToken)
     {
+        var caller = request.Caller();
+        var httpContext = request.HttpContext;
         var partner = await store.GetPartnerAsync(caller.OrgId, id, cancellationToken);
         if (partner is null)
         {
@@ -118,9 +132,18 @@ public static partial class PartnersApi
         return TypedResults.Ok(ToResponse(partner));
     }
 
-    private static async Task<Results<Ok<PartnerResponse>, ProblemHttpResult>> Update(
-        string id, UpdatePartnerRequest request, Caller caller, HttpContext httpContext, IPayoutStore store, TimeProvider timeProvider, CancellationToken cancellationToken)
+    [Function(nameof(UpdatePartner))]
+    [RequirePermission(Permissions.ManagePartners)]
+    [Tags("Partners")]
+    [EndpointSummary("Update a partner (JSON merge patch)")]
+    [Consumes(typeof(UpdatePartnerRequest), "application/json", "application/merge-patch+json")]
+    [ProblemResponses(400, 404, 409, 412, 413, 415)]
+    public async Task<Results<Ok<PartnerResponse>, ProblemHttpResult>> UpdatePartner(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "partners/{id}")] HttpRequest httpRequest, string id, CancellationToken cancellationToken)
     {
+        var caller = httpRequest.Caller();
+        var request = await httpRequest.ReadAsync<UpdatePartnerRequest>(cancellationToken);
+        var httpContext = httpRequest.HttpContext;
         var errors = new RequestErrors();
         var name = request.Name is null ? null : errors.Required("name", request.Name, MaxNameLength);
         var email = errors.Email("email", request.Email, required: false);
@@ -139,7 +162,7 @@ public static partial class PartnersApi
             return Problems.From(Failure.NotFound("Partner", id));
         }
 
-        if (ETags.IfMatch(httpContext.Request) is { } accepted && !accepted.Contains(current.Version))
+        if (ETags.IfMatch(httpRequest) is { } accepted && !accepted.Contains(current.Version))
         {
             return Problems.From(new Failure(FailureCode.PreconditionFailed, $"If-Match does not match the partner's current version {current.Version}."));
         }
@@ -163,15 +186,21 @@ public static partial class PartnersApi
         return TypedResults.Ok(ToResponse(updated));
     }
 
-    private static async Task<Results<Ok<PartnerPayoutSummaryResponse>, ProblemHttpResult>> Summary(
-        string id, Caller caller, PayoutService payouts, CancellationToken cancellationToken)
+    [Function(nameof(GetPartnerPayoutSummary))]
+    [RequirePermission(Permissions.ReadOwnPayouts)]
+    [Tags("Partners")]
+    [EndpointSummary("What a partner has been paid and is owed, by currency")]
+    [ProblemResponses(404)]
+    public async Task<Results<Ok<PartnerPayoutSummaryResponse>, ProblemHttpResult>> GetPartnerPayoutSummary(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "partners/{partnerId}/payout-summary")] HttpRequest request, string partnerId, CancellationToken cancellationToken)
     {
-        if (caller.PartnerScope is { } scope && scope != id)
+        var caller = request.Caller();
+        if (caller.PartnerScope is { } scope && scope != partnerId)
         {
-            return Problems.From(Failure.NotFound("Partner", id));
+            return Problems.From(Failure.NotFound("Partner", partnerId));
         }
 
-        var summary = await payouts.GetPartnerSummaryAsync(caller.OrgId, id, cancellationToken);
+        var summary = await payouts.GetPartnerSummaryAsync(caller.OrgId, partnerId, cancellationToken);
         return summary.Succeeded ? TypedResults.Ok(summary.Value.ToResponse()) : Problems.From(summary.Failure!);
     }
 

@@ -2,8 +2,11 @@ using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
-using PartnerBase.Core;
+using Microsoft.AspNetCore.Mvc;
 using PartnerBase.Core.Commissions;
+using PartnerBase.Core.Payouts;
+using PartnerBase.Core.Storage;
+using PartnerBase.Core;
 using PartnerBase.Functions.Http;
 using PartnerBase.Functions.Security;
 
@@ -37,21 +40,20 @@ public sealed record CommissionRunPayout(
 
 public sealed record CarriedForwardResponse(string PartnerId, string Currency, long Amount);
 
-public static partial class CommissionsApi
+/// <summary>Attributions and commission runs (CONTRACT §5), and the monthly run (§7).</summary>
+public sealed partial class CommissionFunctions(CommissionService commissions, IPayoutStore store, TimeProvider timeProvider, ILogger<CommissionFunctions> logger)
 {
-    public static IEndpointRouteBuilder MapCommissionsApi(this IEndpointRouteBuilder routes)
+    [Function(nameof(ImportAttributions))]
+    [RequirePermission(Permissions.ManagePartners)]
+    [Tags("Commissions")]
+    [EndpointSummary("Post attributed deals (idempotent by id; re-post as reversed to reverse one)")]
+    [Consumes(typeof(IngestAttributionsRequest), "application/json")]
+    [ProblemResponses(400, 409, 413, 415)]
+    public async Task<Results<Ok<IngestAttributionsResponse>, ProblemHttpResult>> ImportAttributions(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "attributions")] HttpRequest httpRequest, CancellationToken cancellationToken)
     {
-        routes.MapPost("/api/attributions", IngestAsync).WithName("IngestAttributions").WithTags("Commissions")
-            .RequireAuthorization(Permissions.ManagePartners).WithStandardProblems().ProducesProblem(400).ProducesProblem(409);
-        routes.MapPost("/api/commission-runs", RunAsync).WithName("RunCommissions").WithTags("Commissions")
-            .RequireAuthorization(Permissions.ManagePayouts).WithMetadata(IdempotentEndpoint.Instance)
-            .WithStandardProblems().ProducesProblem(400).ProducesProblem(409).ProducesProblem(422);
-        return routes;
-    }
-
-    private static async Task<Results<Ok<IngestAttributionsResponse>, ProblemHttpResult>> IngestAsync(
-        IngestAttributionsRequest request, Caller caller, CommissionService commissions, CancellationToken cancellationToken)
-    {
+        var caller = httpRequest.Caller();
+        var request = await httpRequest.ReadAsync<IngestAttributionsRequest>(cancellationToken);
         var errors = new RequestErrors();
         var inputs = new List<AttributionInput>();
         if (request.Attributions is not { Count: > 0 and <= CommissionService.MaxAttributionsPerRequest } items)
@@ -101,9 +103,18 @@ public static partial class CommissionsApi
             : Problems.From(result.Failure!);
     }
 
-    private static async Task<Results<Ok<CommissionRunResponse>, ProblemHttpResult>> RunAsync(
-        CommissionRunRequest request, Caller caller, CommissionService commissions, CancellationToken cancellationToken)
+    [Function(nameof(RunCommissions))]
+    [RequirePermission(Permissions.ManagePayouts)]
+    [Idempotent]
+    [Tags("Commissions")]
+    [EndpointSummary("Run (or preview with dryRun) a period's commissions into payouts")]
+    [Consumes(typeof(CommissionRunRequest), "application/json")]
+    [ProblemResponses(400, 409, 413, 415, 422)]
+    public async Task<Results<Ok<CommissionRunResponse>, ProblemHttpResult>> RunCommissions(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "commission-runs")] HttpRequest httpRequest, CancellationToken cancellationToken)
     {
+        var caller = httpRequest.Caller();
+        var request = await httpRequest.ReadAsync<CommissionRunRequest>(cancellationToken);
         var errors = new RequestErrors();
         var period = errors.Period("period", request.Period, required: true);
         if (errors.Any)
@@ -120,6 +131,61 @@ public static partial class CommissionsApi
         result.DryRun,
         result.Payouts.Select(p => new CommissionRunPayout(p.PayoutId, p.PartnerId, p.Currency.Code, p.Amount, p.AttributionCount)).ToList(),
         result.CarriedForward.Select(c => new CarriedForwardResponse(c.PartnerId, c.Currency.Code, c.Amount)).ToList());
+
+    /// <summary>
+    /// The monthly timer: the previous month's run for every registered organization. One organization's failure
+    /// does not stop the others, but fails the invocation; runs that already happened settle nothing twice.
+    /// </summary>
+    [Function(nameof(CommissionRun))]
+    public async Task CommissionRun([TimerTrigger("%CommissionRunSchedule%")] TimerInfo timer, CancellationToken cancellationToken)
+    {
+        var lastMonth = timeProvider.GetUtcNow().AddMonths(-1);
+        var period = Period.Month(lastMonth.Year, lastMonth.Month);
+        if (timer.IsPastDue)
+        {
+            LogPastDue(logger, period);
+        }
+
+        var failed = new List<string>();
+        foreach (var orgId in await store.GetOrganizationsAsync(cancellationToken))
+        {
+            try
+            {
+                var run = await commissions.RunAsync(orgId, period, dryRun: false, cancellationToken);
+                if (run.Succeeded)
+                {
+                    LogRun(logger, orgId, period, run.Value.Payouts.Count, run.Value.CarriedForward.Count);
+                }
+                else
+                {
+                    LogRunRefused(logger, orgId, period, run.Failure!.Detail);
+                    failed.Add(orgId);
+                }
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                LogRunFailed(logger, exception, orgId, period);
+                failed.Add(orgId);
+            }
+        }
+
+        if (failed.Count > 0)
+        {
+            throw new InvalidOperationException($"The {period} commission run failed for {string.Join(", ", failed)}.");
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The timer is past due; running {Period} now.")]
+    private static partial void LogPastDue(ILogger logger, Period period);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{OrgId}: {Period}: {Payouts} payouts, {CarriedForward} carried forward.")]
+    private static partial void LogRun(ILogger logger, string orgId, Period period, int payouts, int carriedForward);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{OrgId}: {Period}: {Detail}")]
+    private static partial void LogRunRefused(ILogger logger, string orgId, Period period, string detail);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{OrgId}: {Period}: the run failed.")]
+    private static partial void LogRunFailed(ILogger logger, Exception exception, string orgId, Period period);
 
     [GeneratedRegex("^[A-Za-z0-9_.:-]{1,128}$")]
     private static partial Regex AttributionId();

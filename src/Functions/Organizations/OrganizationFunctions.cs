@@ -1,7 +1,9 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using PartnerBase.Core;
+using Microsoft.AspNetCore.Mvc;
 using PartnerBase.Core.Organizations;
+using PartnerBase.Core.Payouts;
 using PartnerBase.Core.Storage;
+using PartnerBase.Core;
 using PartnerBase.Functions.Http;
 using PartnerBase.Functions.Security;
 
@@ -20,29 +22,37 @@ public sealed class UpdateOrganizationRequest : PatchRequest
     public List<string>? ApproverEmails { get; set => field = Set(value); }
 }
 
-public static class OrganizationApi
+/// <summary>The organization settings of CONTRACT §5.</summary>
+public sealed class OrganizationFunctions(IPayoutStore store)
 {
     private const int MaxApproverEmails = 50;
 
-    public static RouteGroupBuilder MapOrganizationApi(this IEndpointRouteBuilder routes)
+    [Function(nameof(GetOrganization))]
+    [RequirePermission(Permissions.Read)]
+    [Tags("Organization")]
+    [EndpointSummary("Get the organization's settings")]
+    public async Task<Ok<OrganizationResponse>> GetOrganization(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "organization")] HttpRequest request, CancellationToken cancellationToken)
     {
-        var group = routes.MapGroup("/api/organization").WithTags("Organization").RequireAuthorization().WithStandardProblems();
-        group.MapGet("", Get).WithName("GetOrganization").RequireAuthorization(Permissions.Read);
-        group.MapPatch("", Update).WithName("UpdateOrganization").RequireAuthorization(Permissions.Administer)
-            .ProducesProblem(400).ProducesProblem(409).ProducesProblem(412);
-        return group;
-    }
-
-    private static async Task<Ok<OrganizationResponse>> Get(Caller caller, HttpContext httpContext, IPayoutStore store, CancellationToken cancellationToken)
-    {
+        var caller = request.Caller();
+        var httpContext = request.HttpContext;
         var settings = await store.GetOrganizationAsync(caller.OrgId, cancellationToken) ?? OrganizationSettings.Default(caller.OrgId);
         httpContext.Response.Headers.ETag = ETags.For(settings.Version);
         return TypedResults.Ok(ToResponse(settings));
     }
 
-    private static async Task<Results<Ok<OrganizationResponse>, ProblemHttpResult>> Update(
-        UpdateOrganizationRequest request, Caller caller, HttpContext httpContext, IPayoutStore store, CancellationToken cancellationToken)
+    [Function(nameof(UpdateOrganization))]
+    [RequirePermission(Permissions.Administer)]
+    [Tags("Organization")]
+    [EndpointSummary("Update the organization's settings (JSON merge patch)")]
+    [Consumes(typeof(UpdateOrganizationRequest), "application/json", "application/merge-patch+json")]
+    [ProblemResponses(400, 409, 412, 413, 415)]
+    public async Task<Results<Ok<OrganizationResponse>, ProblemHttpResult>> UpdateOrganization(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "organization")] HttpRequest httpRequest, CancellationToken cancellationToken)
     {
+        var caller = httpRequest.Caller();
+        var request = await httpRequest.ReadAsync<UpdateOrganizationRequest>(cancellationToken);
+        var httpContext = httpRequest.HttpContext;
         var errors = new RequestErrors();
         foreach (var (code, amount) in request.MinimumPayouts ?? [])
         {
@@ -77,7 +87,7 @@ public static class OrganizationApi
         }
 
         var current = await store.GetOrganizationAsync(caller.OrgId, cancellationToken) ?? OrganizationSettings.Default(caller.OrgId);
-        if (ETags.IfMatch(httpContext.Request) is { } accepted && !accepted.Contains(current.Version))
+        if (ETags.IfMatch(httpRequest) is { } accepted && !accepted.Contains(current.Version))
         {
             return Problems.From(new Failure(FailureCode.PreconditionFailed, $"If-Match does not match the settings' current version {current.Version}."));
         }

@@ -1,0 +1,24 @@
+namespace PartnerBase.FunctionsLocal;
+
+public sealed class LocalHostOptions
+{
+    /// <summary>The Function App's build output: worker.config.json, host.json, local.settings.json.</summary>
+    public string AppDirectory { get; init; } = Directory.GetCurrentDirectory();
+
+    /// <summary>
+    /// Where the HTTP front listens (<c>http://127.0.0.1:0</c> for any free port). Empty: local.settings.json
+    /// <c>Host.LocalHttpPort</c>, else <c>ASPNETCORE_URLS</c>, else <c>http://localhost:7071</c>.
+    /// </summary>
+    public IReadOnlyList<string> Urls { get; init; } = [];
+
+    /// <summary>Origins allowed by CORS (<c>*</c> for any), as Core Tools' <c>--cors</c>. Empty: local.settings.json <c>Host.CORS</c>.</summary>
+    public IReadOnlyList<string> CorsOrigins { get; init; } = [];
+
+    /// <summary>App settings that win over local.settings.json and the environment.</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>False: timers run only when invoked (<see cref="LocalFunctionsHost.InvokeAsync"/> or the admin route).</summary>
+    public bool RunTimersOnSchedule { get; init; } = true;
+
+    public TimeSpan StartupTimeout { get; init; } = TimeSpan.FromSeconds(60);
+}

@@ -1,0 +1,49 @@
+namespace PartnerBase.FunctionsLocal;
+
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Host started in {Elapsed}ms with {Count} functions, listening on {Addresses}.")]
+    public static partial void HostStarted(this ILogger logger, long elapsed, int count, string addresses);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Error, Message = "The worker exited unexpectedly with code {ExitCode}. {Lines}")]
+    public static partial void WorkerDied(this ILogger logger, int exitCode, string lines);
+
+    [LoggerMessage(EventId = 16, Level = LogLevel.Error, Message = "| {Line}")]
+    public static partial void WorkerLastLine(this ILogger logger, string line);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Debug, Message = "The worker's Exited task failed.")]
+    public static partial void WorkerExitFailed(this ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Debug, Message = "Started worker process {ProcessId}: {Assembly}")]
+    public static partial void WorkerProcessStarted(this ILogger logger, int processId, string assembly);
+
+    [LoggerMessage(EventId = 5, Message = "{Line}")]
+    public static partial void WorkerOutput(this ILogger logger, LogLevel level, string line);
+
+    [LoggerMessage(EventId = 6, Message = "{Message}")]
+    public static partial void WorkerLog(this ILogger logger, LogLevel level, string message);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "Ignored an event stream that did not start with StartStream for worker {WorkerId}.")]
+    public static partial void StrangeStream(this ILogger logger, string workerId);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Debug, Message = "The worker's event stream ended.")]
+    public static partial void StreamEnded(this ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Debug, Message = "Ignored a {Message} message from the worker.")]
+    public static partial void IgnoredMessage(this ILogger logger, Rpc.StreamingMessage.ContentOneofCase message);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Executing '{Function}' (Reason='{Reason}', Id={InvocationId})")]
+    public static partial void Executing(this ILogger logger, string function, string reason, string invocationId);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Information, Message = "Executed '{Function}' (Succeeded, Id={InvocationId}, Duration={Duration}ms)")]
+    public static partial void Succeeded(this ILogger logger, string function, string invocationId, long duration);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Error, Message = "Executed '{Function}' (Failed, Id={InvocationId}, Duration={Duration}ms): {Error}")]
+    public static partial void Failed(this ILogger logger, string function, string invocationId, long duration, string? error);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "'{Function}' is still running; skipped the run due now ({Reason}).")]
+    public static partial void SkippedRun(this ILogger logger, string function, string reason);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "Function {Function} is not served: its route '{Route}' is in the host's reserved admin space.")]
+    public static partial void ReservedRoute(this ILogger logger, string function, string route);
+}
