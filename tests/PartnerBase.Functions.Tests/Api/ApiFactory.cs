@@ -30,6 +30,9 @@ public sealed class ApiFactory : IAsyncLifetime
 
     public IServiceProvider Services => _app.Services;
 
+    /// <summary>Clients and tokens for another app of the tests' own (already started, disposed by its owner).</summary>
+    public static ApiFactory For(FunctionApp app) => new() { _app = app };
+
     /// <summary>The functions the worker reported to the local Functions host.</summary>
     public IReadOnlyList<LocalFunction> Functions => _app.Host.Functions;
 
