@@ -44,8 +44,7 @@ public sealed class LocalNodeServer : IAsyncDisposable
 
     public static async Task<LocalNodeServer> StartAsync(string tool, string readyPrefix)
     {
-        var directory = Path.Combine(RepositoryRoot(), "tools", tool);
-        await InstallAsync(directory);
+        var directory = await InstallAsync(tool);
         var process = Start("node", "server.js", directory, redirectInput: true)
             ?? throw new InvalidOperationException($"Could not start 'node' for tools/{tool}: is Node.js 20+ on the PATH?");
         var errors = new StringBuilder();
@@ -96,11 +95,12 @@ public sealed class LocalNodeServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// npm ci when node_modules is missing or older than package-lock.json (npm writes node_modules/.package-lock.json
-    /// last), so a changed lock file is installed again.
+    /// npm ci in tools/&lt;tool&gt; when node_modules is missing or older than package-lock.json (npm writes
+    /// node_modules/.package-lock.json last), so a changed lock file is installed again. Returns the tool's folder.
     /// </summary>
-    private static async Task InstallAsync(string directory)
+    public static async Task<string> InstallAsync(string tool)
     {
+        var directory = Path.Combine(RepositoryRoot(), "tools", tool);
         var installed = Path.Combine(directory, "node_modules", ".package-lock.json");
         var lockFile = Path.Combine(directory, "package-lock.json");
         bool IsCurrent() => File.Exists(installed) && File.GetLastWriteTimeUtc(installed) >= File.GetLastWriteTimeUtc(lockFile);
@@ -108,7 +108,7 @@ public sealed class LocalNodeServer : IAsyncDisposable
         using var gate = await LockAsync(Path.Combine(directory, ".install.lock"));
         if (IsCurrent())
         {
-            return;
+            return directory;
         }
 
         using var npm = Start("npm", "ci --no-audit --no-fund", directory, redirectInput: false)
@@ -121,6 +121,8 @@ public sealed class LocalNodeServer : IAsyncDisposable
         {
             throw new InvalidOperationException($"'npm ci' in {directory} failed ({npm.ExitCode}): {await output}");
         }
+
+        return directory;
     }
 
     private static async Task<FileStream> LockAsync(string path)

@@ -76,6 +76,16 @@ public static class OpenApiServices
 {
     private const string BearerScheme = "bearer";
 
+    private static readonly Dictionary<string, string> TagDescriptions = new()
+    {
+        ["Payouts"] = "Payouts, their approval and payment.",
+        ["Audit"] = "The append-only audit log of every payout change.",
+        ["Partners"] = "Partners and what they are owed.",
+        ["Organization"] = "The organization's settings.",
+        ["Commissions"] = "Attributed deals and commission runs.",
+        ["Service"] = "Health and this document.",
+    };
+
     public static IServiceCollection AddPartnerBaseOpenApi(this IServiceCollection services)
     {
         services.AddSingleton<OpenApiDocument>();
@@ -100,7 +110,10 @@ public static class OpenApiServices
                     BearerFormat = "JWT",
                     Description = "A JWT with org_id, sub and role(s) claims.",
                 };
-                document.Servers = [];
+                // Relative: the document is served by the app it describes, wherever that is deployed.
+                document.Servers = [new OpenApiServer { Url = "/", Description = "This Function App" }];
+                document.Info.License = new OpenApiLicense { Name = "Proprietary" };
+                document.Tags = new HashSet<OpenApiTag>(TagDescriptions.Select(tag => new OpenApiTag { Name = tag.Key, Description = tag.Value }));
                 document.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(BearerScheme, document)] = [] }];
                 if (document.Components.Schemas?.TryGetValue("ProblemDetails", out var problem) == true && problem is OpenApiSchema problemSchema)
                 {

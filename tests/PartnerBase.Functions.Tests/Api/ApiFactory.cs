@@ -23,6 +23,7 @@ public sealed class ApiFactory : IAsyncLifetime
     private static readonly byte[] SigningKey = RandomNumberGenerator.GetBytes(32);
 
     private FunctionApp _app = null!;
+    private string? _openApi;
 
 #if COSMOS
     private readonly Storage.CosmosServer _cosmos = new();
@@ -42,6 +43,8 @@ public sealed class ApiFactory : IAsyncLifetime
         await _cosmos.InitializeAsync();
 #endif
         _app = await FunctionApp.StartAsync(ConfigureWorker, corsOrigins: [CorsOrigin]);
+        using var client = _app.CreateClient();
+        _openApi = await client.GetStringAsync("/api/openapi/v1.json");
     }
 
     public async ValueTask DisposeAsync()
@@ -81,8 +84,8 @@ public sealed class ApiFactory : IAsyncLifetime
     /// <summary>A client whose requests carry a token for this user.</summary>
     public HttpClient ClientFor(string orgId, string userId, params string[] roles) => WithToken(Token(orgId, userId, roles));
 
-    /// <summary>A client of the one app, through the local Functions host's HTTP port.</summary>
-    public HttpClient CreateClient() => _app.CreateClient();
+    /// <summary>A client of the one app, through the local Functions host's HTTP port; its JSON answers are checked against the OpenAPI document.</summary>
+    public HttpClient CreateClient() => _openApi is null ? _app.CreateClient() : new HttpClient(new ResponseSchemaValidator(_openApi)) { BaseAddress = _app.BaseAddress };
 
     public HttpClient WithToken(string? token)
     {

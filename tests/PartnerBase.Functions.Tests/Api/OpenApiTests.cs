@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using PartnerBase.FunctionsLocal;
@@ -71,6 +72,35 @@ public sealed partial class OpenApiTests(ApiFactory factory)
         var limit = paths["/api/payouts"]!["get"]!["parameters"]!.AsArray().Single(p => p!["name"]!.GetValue<string>() == "limit")!["schema"]!;
         Assert.Equal("integer", limit["type"]!.GetValue<string>());
         Assert.Equal(100, limit["maximum"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task Document_PassesRedoclysRecommendedRuleset()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var document = Path.Combine(Path.GetTempPath(), $"partnerbase-openapi-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(document, await factory.CreateClient().GetStringAsync("/api/openapi/v1.json", ct), ct);
+        try
+        {
+            // Redocly CLI (npm, tools/openapi-lint), with that folder's redocly.yaml: extends recommended.
+            var tool = await LocalServers.LocalNodeServer.InstallAsync("openapi-lint");
+            var start = new ProcessStartInfo("node") { WorkingDirectory = tool, RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var argument in new[] { Path.Combine("node_modules", "@redocly", "cli", "bin", "cli.js"), "lint", document, "--format=stylish" })
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            using var lint = Process.Start(start) ?? throw new InvalidOperationException("Could not start node: is Node.js on the PATH?");
+            var output = lint.StandardOutput.ReadToEndAsync(ct);
+            var errors = lint.StandardError.ReadToEndAsync(ct);
+            await lint.WaitForExitAsync(ct);
+
+            Assert.True(lint.ExitCode == 0, $"Redocly lint (recommended) found errors:\n{await output}\n{await errors}");
+        }
+        finally
+        {
+            File.Delete(document);
+        }
     }
 
     private static string[] Required(JsonNode? schema) =>

@@ -115,7 +115,9 @@ public sealed class FunctionApp : IAsyncDisposable
         {
             _start = start;
             _configure = configure;
-            UseKestrel(0);
+            // A port of its own (Listen overrides the address the worker picked). Not UseKestrel(port): that resets the
+            // server's addresses after the app's own thread may have started the server already.
+            UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
         }
 
         /// <summary>
