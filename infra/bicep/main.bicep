@@ -1,4 +1,4 @@
-// PartnerBase Payouts: everything the Function App (a C# custom handler on Flex Consumption) needs.
+// PartnerBase Payouts: everything the Function App (a .NET isolated worker on Flex Consumption) needs.
 // Every connection between Azure resources uses the app's managed identity: no keys, no connection
 // strings in settings (Application Insights' connection string holds no secret that grants data access).
 
@@ -12,7 +12,7 @@ param location string = resourceGroup().location
 @maxLength(10)
 param namePrefix string = 'pb'
 
-@description('Browser origins the API answers CORS requests from (the app handles CORS, not the platform).')
+@description('Browser origins the API answers CORS requests from, e.g. https://app.example.com (the Function App\'s platform CORS; the app itself does no CORS).')
 param corsAllowedOrigins array = []
 
 @description('Entra ID authority that issues the API\'s tokens, e.g. https://login.microsoftonline.com/{tenant-id}/v2.0.')
@@ -25,8 +25,17 @@ param tokenAudience string
 @description('Stripe secret API key. Empty: no secret is stored and payouts are paid by the simulated provider.')
 param stripeApiKey string = ''
 
-@description('Six-field NCRONTAB schedule of the monthly commission run.')
+@description('Six-field NCRONTAB schedule of the monthly commission run (CommissionRun).')
 param commissionRunSchedule string = '0 0 2 1 * *'
+
+@description('Six-field NCRONTAB schedule of PublishPayoutEvents (new payout events to the Service Bus topic).')
+param eventRelaySchedule string = '*/5 * * * * *'
+
+@description('Six-field NCRONTAB schedule of ProcessPayments (drains the `payments` subscription).')
+param paymentsSchedule string = '*/5 * * * * *'
+
+@description('Six-field NCRONTAB schedule of SendNotifications (drains the `notifications` subscription).')
+param notificationsSchedule string = '*/5 * * * * *'
 
 @description('SMTP relay host for notification emails. Empty: notifications are only logged.')
 param smtpHost string = ''
@@ -92,6 +101,7 @@ module functionApp 'modules/functionapp.bicep' = {
     planName: '${prefix}-plan-${suffix}'
     functionAppName: '${prefix}-func-${suffix}'
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
+    corsAllowedOrigins: corsAllowedOrigins
   }
 }
 
@@ -106,28 +116,26 @@ module roles 'modules/roles.bicep' = {
   }
 }
 
-// Cors__AllowedOrigins__0..n: ASP.NET Core configuration reads them as the array Cors:AllowedOrigins.
-var corsSettings = toObject(
-  range(0, length(corsAllowedOrigins)),
-  i => 'Cors__AllowedOrigins__${i}',
-  i => corsAllowedOrigins[i]
-)
-
+// No FUNCTIONS_WORKER_RUNTIME / FUNCTIONS_EXTENSION_VERSION: on Flex Consumption the runtime comes from
+// functionAppConfig (functionapp.bicep) and the platform refuses or overrides those settings.
 var baseSettings = {
   // The host's storage, by identity (blob, queue and table endpoints derive from the account name).
   AzureWebJobsStorage__accountName: storage.outputs.storageAccountName
   APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.appInsightsConnectionString
   Storage__Provider: 'cosmos'
+  // No Cosmos__Key: without one the app signs in with its identity.
   Cosmos__Endpoint: cosmos.outputs.documentEndpoint
   Cosmos__Database: cosmos.outputs.databaseName
   Cosmos__Container: cosmos.outputs.containerName
-  // The Cosmos DB trigger's identity-based connection (function.json "connection": "CosmosDb").
-  CosmosDb__accountEndpoint: cosmos.outputs.documentEndpoint
+  // ServiceBusClient with DefaultAzureCredential (the app's identity) on the namespace; no connection string.
   ServiceBus__FullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
-  ServiceBus__TopicName: serviceBus.outputs.topicName
-  // The Service Bus triggers' identity-based connection (function.json "connection": "ServiceBusConnection").
-  ServiceBusConnection__fullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
+  ServiceBus__TopicName: topicName
+  Events__Transport: 'servicebus'
+  // %…Schedule% of the timer functions (CONTRACT §7).
   CommissionRunSchedule: commissionRunSchedule
+  EventRelaySchedule: eventRelaySchedule
+  PaymentsSchedule: paymentsSchedule
+  NotificationsSchedule: notificationsSchedule
   Authentication__Schemes__Bearer__Authority: tokenAuthority
   Authentication__Schemes__Bearer__ValidAudiences__0: tokenAudience
   Payments__Provider: hasStripeKey ? 'stripe' : 'simulated'
@@ -154,7 +162,7 @@ module appSettings 'modules/appsettings.bicep' = {
   ]
   params: {
     functionAppName: functionApp.outputs.name
-    settings: union(baseSettings, corsSettings, paymentSettings, smtpSettings)
+    settings: union(baseSettings, paymentSettings, smtpSettings)
   }
 }
 

@@ -1,5 +1,5 @@
 // Cosmos DB for NoSQL, serverless, Entra ID only (no account keys): one database with the
-// `payouts` container (partition key /orgId) and the change-feed `leases` container.
+// `payouts` container (partition key /orgId) and the `leases` container (change-feed checkpoints).
 
 @description('Azure region.')
 param location string
@@ -99,7 +99,8 @@ resource payouts 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@
   }
 }
 
-// The Cosmos DB trigger's lease container: it cannot create it itself when it signs in with Entra ID.
+// `leases`: the event relay's durable change-feed checkpoint (ARCHITECTURE.md decision 3), and the lease container
+// a future CosmosDBTrigger would use. Created here: with Entra ID only, the app cannot create containers itself.
 resource leases 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@2024-11-15' = {
   parent: database
   name: 'leases'

@@ -1,5 +1,5 @@
-// Flex Consumption plan and the Function App (custom handler) with a system-assigned identity.
-// Its application settings are written by appsettings.bicep once the identity holds its roles.
+// Flex Consumption plan and the Function App (.NET isolated worker, framework-dependent) with a system-assigned
+// identity. Its application settings are written by appsettings.bicep once the identity holds its roles.
 
 @description('Azure region.')
 param location string
@@ -12,6 +12,9 @@ param functionAppName string
 
 @description('URL of the blob container that receives deployment packages.')
 param deploymentContainerUrl string
+
+@description('Browser origins allowed to call the API (the platform answers CORS; the app does not).')
+param corsAllowedOrigins array
 
 @description('Upper bound for scale-out. Keep it in proportion to what Cosmos DB serverless and Service Bus Standard absorb.')
 @minValue(1)
@@ -53,9 +56,15 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     siteConfig: {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
-      ftpsState: 'Disabled'
       http20Enabled: true
-      // No platform CORS: the app answers CORS itself from Cors__AllowedOrigins__N.
+      // No ftpsState: Flex Consumption rejects it ("site configuration properties (Site.SiteConfig.FtpsState, ...)
+      // for Flex Consumption sites is invalid"); FTP publishing is switched off by the `ftp` policy below.
+      // CORS is the platform's job for an isolated-worker app (ARCHITECTURE.md decision 1). Bearer tokens, no
+      // cookies: no credentials.
+      cors: {
+        allowedOrigins: corsAllowedOrigins
+        supportCredentials: false
+      }
     }
     functionAppConfig: {
       deployment: {
@@ -67,10 +76,12 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
           }
         }
       }
-      // A custom handler: the host starts the executable named in host.json.
+      // The runtime is declared here, never as app settings: Flex Consumption refuses FUNCTIONS_WORKER_RUNTIME and
+      // sets FUNCTIONS_EXTENSION_VERSION itself. The version string must be the catalog's '10.0' (a bare '10' is
+      // accepted by Resource Manager but the host never starts).
       runtime: {
-        name: 'custom'
-        version: '1.0'
+        name: 'dotnet-isolated'
+        version: '10.0'
       }
       scaleAndConcurrency: {
         maximumInstanceCount: maximumInstanceCount

@@ -1,5 +1,6 @@
 // Everything the Function App's managed identity may do, on the resources that grant it. Kept in one
 // place (and after the app exists) because the app's settings need these resources' endpoints first.
+// One resource per role (no loops), so that each grant reads, and is tested, on its own.
 
 @description('Object (principal) id of the Function App\'s system-assigned identity.')
 param principalId string
@@ -19,17 +20,6 @@ var roles = {
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
 }
 
-var storageRoles = [
-  roles.storageBlobDataOwner // host keys, leases, timer state; the deployment package (Flex)
-  roles.storageQueueDataContributor
-  roles.storageTableDataContributor
-]
-
-var serviceBusRoles = [
-  roles.serviceBusDataSender // the app's REST publisher
-  roles.serviceBusDataReceiver // the host's Service Bus triggers
-]
-
 resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
   name: storageAccountName
 }
@@ -46,31 +36,62 @@ resource vault 'Microsoft.KeyVault/vaults@2024-11-01' existing = {
   name: keyVaultName
 }
 
-resource storageAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
-  for role in storageRoles: {
-    name: guid(storage.id, principalId, role)
-    scope: storage
-    properties: {
-      principalId: principalId
-      principalType: 'ServicePrincipal'
-      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
-    }
+// The host's storage (AzureWebJobsStorage__accountName): host keys, the timers' singleton locks and schedule
+// state, and the Flex Consumption deployment package.
+resource storageBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, principalId, roles.storageBlobDataOwner)
+  scope: storage
+  properties: {
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataOwner)
   }
-]
+}
 
-resource serviceBusAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
-  for role in serviceBusRoles: {
-    name: guid(serviceBus.id, principalId, role)
-    scope: serviceBus
-    properties: {
-      principalId: principalId
-      principalType: 'ServicePrincipal'
-      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
-    }
+resource storageQueueDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, principalId, roles.storageQueueDataContributor)
+  scope: storage
+  properties: {
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
   }
-]
+}
 
-resource keyVaultAssignment 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+resource storageTableDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, principalId, roles.storageTableDataContributor)
+  scope: storage
+  properties: {
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
+  }
+}
+
+// Service Bus, on the namespace (it holds only the payout-events topic): PublishPayoutEvents sends with a
+// ServiceBusSender; ProcessPayments and SendNotifications accept sessions of their subscriptions and settle messages.
+resource serviceBusDataSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(serviceBus.id, principalId, roles.serviceBusDataSender)
+  scope: serviceBus
+  properties: {
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataSender)
+  }
+}
+
+resource serviceBusDataReceiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(serviceBus.id, principalId, roles.serviceBusDataReceiver)
+  scope: serviceBus
+  properties: {
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataReceiver)
+  }
+}
+
+// The Stripe key's Key Vault reference is resolved by the platform with the app's identity.
+resource keyVaultSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(vault.id, principalId, roles.keyVaultSecretsUser)
   scope: vault
   properties: {
@@ -81,7 +102,7 @@ resource keyVaultAssignment 'Microsoft.Authorization/roleAssignments@2022-04-01'
 }
 
 // Cosmos DB data plane has its own RBAC: Cosmos DB Built-in Data Contributor, on the whole account
-// (the app reads and writes items; the trigger also writes to the lease container).
+// (the app reads and writes items in `payouts`; the event relay keeps its checkpoint in `leases`).
 resource cosmosDataContributor 'Microsoft.DocumentDB/databaseAccounts/sqlRoleDefinitions@2024-11-15' existing = {
   parent: cosmos
   name: '00000000-0000-0000-0000-000000000002'

@@ -30,7 +30,8 @@ resource topic 'Microsoft.ServiceBus/namespaces/topics@2024-01-01' = {
   parent: namespace
   name: topicName
   properties: {
-    // The publisher sets MessageId = CloudEvents id, so a re-sent event is dropped inside this window.
+    // PublishPayoutEvents sets MessageId = CloudEvents id and moves its checkpoint only after sending, so a crash
+    // re-sends; the broker drops a MessageId it has seen inside this window (CONTRACT §6, ARCHITECTURE decision 2).
     requiresDuplicateDetection: true
     duplicateDetectionHistoryTimeWindow: 'PT1H'
     supportOrdering: true
@@ -39,19 +40,18 @@ resource topic 'Microsoft.ServiceBus/namespaces/topics@2024-01-01' = {
   }
 }
 
-var subscriptionProperties = {
-  // SessionId = payout id: events of one payout are handled in order.
-  requiresSession: true
-  maxDeliveryCount: 10
-  deadLetteringOnMessageExpiration: true
-  deadLetteringOnFilterEvaluationExceptions: true
-  lockDuration: 'PT1M'
-}
-
+// Both subscriptions: SessionId = payout id, so the events of one payout are handled in order; a message abandoned
+// 10 times, or one that expires unhandled, goes to the dead-letter queue instead of being lost.
 resource payments 'Microsoft.ServiceBus/namespaces/topics/subscriptions@2024-01-01' = {
   parent: topic
   name: 'payments'
-  properties: subscriptionProperties
+  properties: {
+    requiresSession: true
+    maxDeliveryCount: 10
+    deadLetteringOnMessageExpiration: true
+    deadLetteringOnFilterEvaluationExceptions: true
+    lockDuration: 'PT1M'
+  }
 }
 
 // Every subscription is created with a catch-all rule named `$Default`, and Resource Manager has no
@@ -63,18 +63,35 @@ resource paymentsFilter 'Microsoft.ServiceBus/namespaces/topics/subscriptions/ru
   properties: {
     filterType: 'SqlFilter'
     sqlFilter: {
-      // CONTRACT §6 filters on approved only; processing is added so that a failed payout finance moves back to
-      // processing is paid again (the consumer acts only on a user's move, not on its own).
+      // CONTRACT §6. `eventType` is an application property the publisher sets on every message.
       sqlExpression: 'eventType IN (\'com.partnerbase.payout.approved\', \'com.partnerbase.payout.processing\')'
     }
   }
 }
 
-// No rule declared: the `$Default` catch-all stays, and every event reaches notifications.
 resource notifications 'Microsoft.ServiceBus/namespaces/topics/subscriptions@2024-01-01' = {
   parent: topic
   name: 'notifications'
-  properties: subscriptionProperties
+  properties: {
+    requiresSession: true
+    maxDeliveryCount: 10
+    deadLetteringOnMessageExpiration: true
+    deadLetteringOnFilterEvaluationExceptions: true
+    lockDuration: 'PT1M'
+  }
+}
+
+// Every event reaches notifications: its `$Default` rule is written out as the catch-all (what the broker's own
+// TrueFilter is), so a redeployment also restores it if someone narrowed it by hand.
+resource notificationsFilter 'Microsoft.ServiceBus/namespaces/topics/subscriptions/rules@2024-01-01' = {
+  parent: notifications
+  name: '$Default'
+  properties: {
+    filterType: 'SqlFilter'
+    sqlFilter: {
+      sqlExpression: '1=1'
+    }
+  }
 }
 
 output namespaceName string = namespace.name

@@ -1,19 +1,38 @@
 using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
+using System.Xml;
 
 namespace PartnerBase.Functions.Tests.Infrastructure;
 
 /// <summary>
-/// infra/bicep/main.bicep compiles and lints clean with the Bicep CLI from NuGet (Azure.Bicep.CommandLine.linux-x64,
-/// restored with this project; its path comes in as assembly metadata), and the ARM template it produces keeps
-/// the promises the app relies on: Entra ID only, no keys in settings, the payments subscription's one filter.
+/// infra/bicep/main.bicep and every module compile and lint clean with the Bicep CLI from NuGet
+/// (Azure.Bicep.CommandLine.linux-x64, restored with this project; its path comes in as assembly metadata), and the ARM
+/// template main.bicep compiles to keeps the promises the app relies on: a dotnet-isolated 10.0 app on Flex Consumption
+/// with platform CORS, Entra ID everywhere and no keys in settings, the settings the app reads, the Service Bus topic
+/// and subscriptions of CONTRACT §6, and the roles of the app's identity.
 /// </summary>
 public sealed class BicepTests(BicepTests.CompiledTemplate compiled) : IClassFixture<BicepTests.CompiledTemplate>
 {
+    private const string AzureServiceBusDataSender = "69a216fc-b8fb-44d8-bc22-1f3c2cd27a39";
+    private const string AzureServiceBusDataReceiver = "4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0";
+    private const string CosmosDbBuiltInDataContributor = "00000000-0000-0000-0000-000000000002";
+
+    public static TheoryData<string> ModuleFiles()
+    {
+        var modules = new TheoryData<string>();
+        foreach (var path in Directory.EnumerateFiles(BicepCli.ModulesPath, "*.bicep").Order(StringComparer.Ordinal))
+        {
+            modules.Add(Path.GetFileName(path));
+        }
+
+        return modules;
+    }
+
     [Fact]
-    public void Build_SucceedsWithoutWarnings()
+    public void Build_MainTemplate_SucceedsWithoutDiagnostics()
     {
         var build = compiled.Build;
 
@@ -22,7 +41,7 @@ public sealed class BicepTests(BicepTests.CompiledTemplate compiled) : IClassFix
     }
 
     [Fact]
-    public async Task Lint_ReportsNoDiagnostics()
+    public async Task Lint_MainTemplate_ReportsNoDiagnostics()
     {
         // `bicep lint` exits 0 even with warnings: no output at all is the only clean result.
         var lint = await BicepCli.RunAsync(["lint", BicepCli.MainTemplatePath], TestContext.Current.CancellationToken);
@@ -30,12 +49,22 @@ public sealed class BicepTests(BicepTests.CompiledTemplate compiled) : IClassFix
         Assert.True(lint.ExitCode == 0 && lint.StandardOutput.Length == 0 && lint.StandardError.Length == 0, lint.Describe());
     }
 
-    [Fact]
-    public void DataServices_AcceptOnlyEntraId()
+    [Theory]
+    [MemberData(nameof(ModuleFiles))]
+    public async Task Lint_Module_ReportsNoDiagnostics(string module)
     {
-        var cosmos = Assert.Single(compiled.Resources("Microsoft.DocumentDB/databaseAccounts"));
-        var serviceBus = Assert.Single(compiled.Resources("Microsoft.ServiceBus/namespaces"));
-        var storage = Assert.Single(compiled.Resources("Microsoft.Storage/storageAccounts"));
+        // Linting main.bicep does not report the linter's findings inside the modules it references.
+        var lint = await BicepCli.RunAsync(["lint", Path.Combine(BicepCli.ModulesPath, module)], TestContext.Current.CancellationToken);
+
+        Assert.True(lint.ExitCode == 0 && lint.StandardOutput.Length == 0 && lint.StandardError.Length == 0, lint.Describe());
+    }
+
+    [Fact]
+    public void DataServices_LocalAuthentication_IsDisabled()
+    {
+        var cosmos = Assert.Single(compiled.Resources("Microsoft.DocumentDB/databaseAccounts")).Resource;
+        var serviceBus = Assert.Single(compiled.Resources("Microsoft.ServiceBus/namespaces")).Resource;
+        var storage = Assert.Single(compiled.Resources("Microsoft.Storage/storageAccounts")).Resource;
 
         Assert.True(cosmos.GetProperty("properties").GetProperty("disableLocalAuth").GetBoolean(), "Cosmos DB account keys are enabled");
         Assert.True(serviceBus.GetProperty("properties").GetProperty("disableLocalAuth").GetBoolean(), "Service Bus SAS keys are enabled");
@@ -43,42 +72,227 @@ public sealed class BicepTests(BicepTests.CompiledTemplate compiled) : IClassFix
     }
 
     [Fact]
-    public void AppSettings_UseIdentityConnectionsAndHoldNoKeys()
+    public void FunctionApp_Runtime_IsDotnetIsolated10OnFlexConsumption()
     {
-        // Nothing in the template reads a key or connection string from a resource.
-        Assert.DoesNotContain("listKeys(", compiled.Json, StringComparison.OrdinalIgnoreCase);
-        Assert.DoesNotContain("listConnectionStrings(", compiled.Json, StringComparison.OrdinalIgnoreCase);
+        var plan = Assert.Single(compiled.Resources("Microsoft.Web/serverfarms")).Resource;
+        Assert.Equal("FlexConsumption", plan.GetProperty("sku").GetProperty("tier").GetString());
+        Assert.Equal("FC1", plan.GetProperty("sku").GetProperty("name").GetString());
 
-        // The settings object is one ARM expression (a union of literal names and values).
-        var appSettings = Assert.Single(compiled.Resources("Microsoft.Web/sites/config"), r => r.GetProperty("name").GetString()!.Contains("'appsettings'", StringComparison.Ordinal));
-        var settings = compiled.ModuleParameterValue(appSettings, "settings");
-        Assert.DoesNotContain("AccountKey=", settings, StringComparison.OrdinalIgnoreCase);
-        Assert.DoesNotContain("SharedAccessKey=", settings, StringComparison.OrdinalIgnoreCase);
+        var site = Assert.Single(compiled.Resources("Microsoft.Web/sites")).Resource;
+        Assert.Equal("functionapp,linux", site.GetProperty("kind").GetString());
+        Assert.Equal("SystemAssigned", site.GetProperty("identity").GetProperty("type").GetString());
 
-        // The identity-based connections the triggers and the host use (functions/*/function.json, host storage).
-        string[] identityConnections = ["AzureWebJobsStorage__accountName", "CosmosDb__accountEndpoint", "ServiceBusConnection__fullyQualifiedNamespace", "Cosmos__Endpoint", "ServiceBus__FullyQualifiedNamespace"];
-        Assert.All(identityConnections, name => Assert.Contains($"'{name}'", settings, StringComparison.Ordinal));
+        var config = site.GetProperty("properties").GetProperty("functionAppConfig");
+        var runtime = config.GetProperty("runtime");
+        Assert.Equal("dotnet-isolated", runtime.GetProperty("name").GetString());
+        // Exactly the catalog's version string: Resource Manager accepts "10" too, and the host then never starts.
+        Assert.Equal("10.0", runtime.GetProperty("version").GetString());
 
-        // Flex Consumption rejects these; the runtime comes from functionAppConfig.
-        string[] notOnFlex = ["AzureWebJobsStorage", "FUNCTIONS_EXTENSION_VERSION", "FUNCTIONS_WORKER_RUNTIME", "WEBSITE_RUN_FROM_PACKAGE"];
-        Assert.All(notOnFlex, name => Assert.DoesNotContain($"'{name}'", settings, StringComparison.Ordinal));
+        var deploymentStorage = config.GetProperty("deployment").GetProperty("storage");
+        Assert.Equal("blobContainer", deploymentStorage.GetProperty("type").GetString());
+        Assert.Equal("SystemAssignedIdentity", deploymentStorage.GetProperty("authentication").GetProperty("type").GetString());
+        var scale = config.GetProperty("scaleAndConcurrency");
+        Assert.True(scale.TryGetProperty("maximumInstanceCount", out _), "no maximumInstanceCount");
+        Assert.True(scale.TryGetProperty("instanceMemoryMB", out _), "no instanceMemoryMB");
     }
 
     [Fact]
-    public void PaymentsSubscription_OnlyRuleIsTheApprovedFilter()
+    public void FunctionApp_SiteConfig_HoldsNothingFlexConsumptionRejects()
+    {
+        var site = Assert.Single(compiled.Resources("Microsoft.Web/sites")).Resource;
+        var siteConfig = site.GetProperty("properties").GetProperty("siteConfig");
+
+        // Flex Consumption answers these with "site configuration properties (…) for Flex Consumption sites is invalid";
+        // app settings are written by modules/appsettings.bicep, not inline.
+        string[] rejected = ["ftpsState", "linuxFxVersion", "netFrameworkVersion", "use32BitWorkerProcess", "alwaysOn", "appSettings"];
+        var present = siteConfig.EnumerateObject().Select(p => p.Name).Intersect(rejected, StringComparer.OrdinalIgnoreCase).ToList();
+        Assert.True(present.Count == 0, $"siteConfig holds {string.Join(", ", present)}");
+    }
+
+    [Fact]
+    public void FunctionApp_Cors_AllowsTheOriginsParameter()
+    {
+        var parameter = compiled.Template.GetProperty("parameters").GetProperty("corsAllowedOrigins");
+        Assert.Equal("array", parameter.GetProperty("type").GetString());
+        Assert.Equal("[parameters('corsAllowedOrigins')]", compiled.ModuleParameter("functionapp", "corsAllowedOrigins").GetString());
+
+        var site = Assert.Single(compiled.Resources("Microsoft.Web/sites")).Resource;
+        var cors = site.GetProperty("properties").GetProperty("siteConfig").GetProperty("cors");
+        Assert.Equal("[parameters('corsAllowedOrigins')]", cors.GetProperty("allowedOrigins").GetString());
+        Assert.False(cors.GetProperty("supportCredentials").GetBoolean(), "the API takes bearer tokens; CORS must not allow credentials");
+
+        // The app no longer reads origins: CORS settings for it would be dead configuration.
+        Assert.DoesNotContain(compiled.AppSettings().Keys, name => name.StartsWith("Cors__", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Theory]
+    [InlineData("Storage__Provider", "cosmos")]
+    [InlineData("ServiceBus__TopicName", "payout-events")]
+    [InlineData("Events__Transport", "servicebus")]
+    [InlineData("CommissionRunSchedule", "0 0 2 1 * *")]
+    [InlineData("EventRelaySchedule", "*/5 * * * * *")]
+    [InlineData("PaymentsSchedule", "*/5 * * * * *")]
+    [InlineData("NotificationsSchedule", "*/5 * * * * *")]
+    public void AppSettings_FixedSetting_HasTheContractValue(string name, string expected)
+    {
+        var settings = compiled.AppSettings();
+
+        Assert.True(settings.TryGetValue(name, out var value), $"no app setting {name}");
+        Assert.Equal(expected, compiled.Resolve(value));
+    }
+
+    [Theory]
+    [InlineData("AzureWebJobsStorage__accountName", "storage", "storageAccountName")]
+    [InlineData("Cosmos__Endpoint", "cosmos", "documentEndpoint")]
+    [InlineData("ServiceBus__FullyQualifiedNamespace", "servicebus", "fullyQualifiedNamespace")]
+    public void AppSettings_IdentityConnection_ComesFromTheResource(string name, string module, string output)
+    {
+        var settings = compiled.AppSettings();
+
+        Assert.True(settings.TryGetValue(name, out var value), $"no app setting {name}");
+        Assert.Equal((module, output), ArmExpression.ModuleOutput(value));
+    }
+
+    [Fact]
+    public void AppSettings_EntraIdAndProviders_ComeFromParameters()
+    {
+        var settings = compiled.AppSettings();
+
+        Assert.Equal("parameters('tokenAuthority')", settings["Authentication__Schemes__Bearer__Authority"].Text);
+        Assert.Equal("parameters('tokenAudience')", settings["Authentication__Schemes__Bearer__ValidAudiences__0"].Text);
+        Assert.Contains("Payments__Provider", settings.Keys);
+        Assert.Contains("Notifications__Provider", settings.Keys);
+
+        // The Stripe key is resolved by the platform from Key Vault; the setting holds only the reference.
+        var stripeKey = Assert.IsType<ArmExpression.Call>(settings["Payments__Stripe__ApiKey"]);
+        Assert.Equal("format", stripeKey.Name);
+        Assert.Equal("@Microsoft.KeyVault(SecretUri={0})", Assert.IsType<ArmExpression.Literal>(stripeKey.Arguments[0]).Value);
+        Assert.Equal(("keyvault", "stripeSecretUri"), ArmExpression.ModuleOutput(stripeKey.Arguments[1]));
+    }
+
+    [Fact]
+    public void AppSettings_Secrets_NoKeysOrConnectionStrings()
+    {
+        // Nothing in the template reads a key, SAS or connection string from a resource.
+        string[] secretReaders = ["listKeys(", "listConnectionStrings(", "listAccountSas(", "listServiceSas(", "listSecrets("];
+        Assert.All(secretReaders, reader => Assert.DoesNotContain(reader, compiled.Json, StringComparison.OrdinalIgnoreCase));
+
+        var settings = compiled.AppSettings();
+        var text = string.Join('\n', settings.Select(s => $"{s.Key}={s.Value.Text}"));
+        Assert.DoesNotContain("AccountKey=", text, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("SharedAccessKey", text, StringComparison.OrdinalIgnoreCase);
+
+        // Application Insights' connection string grants no data access; any other connection string would.
+        var connectionStrings = settings.Keys.Where(n => n.Contains("ConnectionString", StringComparison.OrdinalIgnoreCase) || n.Contains("CONNECTION_STRING", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal("APPLICATIONINSIGHTS_CONNECTION_STRING", Assert.Single(connectionStrings));
+
+        // A key, secret or password may only be a Key Vault reference.
+        foreach (var (name, value) in settings)
+        {
+            if (name.EndsWith("Key", StringComparison.OrdinalIgnoreCase) || name.Contains("Secret", StringComparison.OrdinalIgnoreCase) || name.Contains("Password", StringComparison.OrdinalIgnoreCase))
+            {
+                Assert.True(value is ArmExpression.Call { Name: "format", Arguments: [ArmExpression.Literal { Value: var format }, ..] } && format.StartsWith("@Microsoft.KeyVault(", StringComparison.Ordinal), $"{name} is not a Key Vault reference: {value.Text}");
+            }
+        }
+    }
+
+    [Fact]
+    public void AppSettings_RuntimeAndCustomHandlerSettings_AreAbsent()
+    {
+        var settings = compiled.AppSettings();
+
+        // Flex Consumption: the runtime comes from functionAppConfig; content is the deployment container; the host's
+        // storage is by identity (AzureWebJobsStorage__accountName), never a connection string.
+        string[] notOnFlex = ["FUNCTIONS_WORKER_RUNTIME", "FUNCTIONS_WORKER_RUNTIME_VERSION", "FUNCTIONS_EXTENSION_VERSION", "WEBSITE_RUN_FROM_PACKAGE", "WEBSITE_CONTENTSHARE", "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING", "AzureWebJobsStorage"];
+        // The custom handler's trigger bindings (function.json "connection") and its own CORS.
+        string[] customHandlerPrefixes = ["CosmosDb__", "ServiceBusConnection__", "Cors__"];
+
+        Assert.All(notOnFlex, name => Assert.False(settings.ContainsKey(name), $"{name} is set"));
+        Assert.All(customHandlerPrefixes, prefix => Assert.DoesNotContain(settings.Keys, name => name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)));
+    }
+
+    [Fact]
+    public void Topic_DuplicateDetection_CoversAtLeastOneHour()
+    {
+        var topic = Assert.Single(compiled.Resources("Microsoft.ServiceBus/namespaces/topics")).Resource;
+        var properties = topic.GetProperty("properties");
+
+        Assert.Equal("payout-events", compiled.Resolve(compiled.ModuleParameter("servicebus", "topicName")));
+        Assert.True(properties.GetProperty("requiresDuplicateDetection").GetBoolean(), "the topic must drop re-sent events (MessageId = event id)");
+        var window = XmlConvert.ToTimeSpan(properties.GetProperty("duplicateDetectionHistoryTimeWindow").GetString()!);
+        Assert.True(window >= TimeSpan.FromHours(1), $"duplicate detection window {window} is shorter than an hour");
+    }
+
+    [Theory]
+    [InlineData("payments")]
+    [InlineData("notifications")]
+    public void Subscription_Delivery_SessionsTenDeliveriesAndDeadLetteringOnExpiry(string subscription)
+    {
+        var properties = Assert.Single(compiled.Resources("Microsoft.ServiceBus/namespaces/topics/subscriptions"), r => r.NameSegments()[^1] == subscription)
+            .Resource.GetProperty("properties");
+
+        Assert.True(properties.GetProperty("requiresSession").GetBoolean(), "SessionId = payout id: sessions keep each payout's events in order");
+        Assert.Equal(10, properties.GetProperty("maxDeliveryCount").GetInt32());
+        Assert.True(properties.GetProperty("deadLetteringOnMessageExpiration").GetBoolean(), "expired messages must be dead-lettered");
+    }
+
+    [Theory]
+    [InlineData("payments", "eventType IN ('com.partnerbase.payout.approved', 'com.partnerbase.payout.processing')")]
+    [InlineData("notifications", "1=1")]
+    public void SubscriptionRules_DefaultRule_IsTheOnlyRuleWithTheContractFilter(string subscription, string sqlExpression)
     {
         // The rule is written under the name of the catch-all rule every subscription starts with, replacing it.
-        var rule = Assert.Single(compiled.Resources("Microsoft.ServiceBus/namespaces/topics/subscriptions/rules"));
-        var name = rule.GetProperty("name").GetString()!;
-        Assert.Contains("'payments'", name, StringComparison.Ordinal);
-        Assert.Contains("'$Default'", name, StringComparison.Ordinal);
+        var rule = Assert.Single(compiled.Resources("Microsoft.ServiceBus/namespaces/topics/subscriptions/rules"), r => r.NameSegments()[^2] == subscription);
+        Assert.Equal("$Default", rule.NameSegments()[^1]);
 
-        var properties = rule.GetProperty("properties");
+        var properties = rule.Resource.GetProperty("properties");
         Assert.Equal("SqlFilter", properties.GetProperty("filterType").GetString());
-        Assert.Equal("eventType IN ('com.partnerbase.payout.approved', 'com.partnerbase.payout.processing')", properties.GetProperty("sqlFilter").GetProperty("sqlExpression").GetString());
+        Assert.Equal(sqlExpression, properties.GetProperty("sqlFilter").GetProperty("sqlExpression").GetString());
+    }
 
-        var topic = Assert.Single(compiled.Resources("Microsoft.ServiceBus/namespaces/topics"));
-        Assert.True(topic.GetProperty("properties").GetProperty("requiresDuplicateDetection").GetBoolean(), "the topic must drop re-sent events (MessageId = event id)");
+    [Theory]
+    [InlineData("Azure Service Bus Data Sender", AzureServiceBusDataSender, "Microsoft.ServiceBus/namespaces")]
+    [InlineData("Azure Service Bus Data Receiver", AzureServiceBusDataReceiver, "Microsoft.ServiceBus/namespaces")]
+    [InlineData("Storage Blob Data Owner", "b7e6dc6d-f1e8-4753-8033-0f276bb0955b", "Microsoft.Storage/storageAccounts")]
+    [InlineData("Storage Queue Data Contributor", "974c5e8b-45b9-4653-ba55-5f855dd0fb88", "Microsoft.Storage/storageAccounts")]
+    [InlineData("Storage Table Data Contributor", "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3", "Microsoft.Storage/storageAccounts")]
+    [InlineData("Key Vault Secrets User", "4633458b-17de-408a-b874-0445c86b69e6", "Microsoft.KeyVault/vaults")]
+    public void RoleAssignment_AppIdentity_HoldsTheRoleOnTheResource(string role, string roleDefinitionId, string scopeType)
+    {
+        var assignment = Assert.Single(
+            compiled.Resources("Microsoft.Authorization/roleAssignments"),
+            r => r.Resolve(ArmExpression.Parse(r.Resource.GetProperty("properties").GetProperty("roleDefinitionId").GetString()!) is ArmExpression.Call { Name: "subscriptionResourceId", Arguments: [_, var id] } ? id : null) == roleDefinitionId);
+        var properties = assignment.Resource.GetProperty("properties");
+
+        AssertIsTheAppsPrincipal(assignment, properties.GetProperty("principalId").GetString()!);
+        Assert.Equal("ServicePrincipal", properties.GetProperty("principalType").GetString());
+        var scope = Assert.IsType<ArmExpression.Call>(ArmExpression.Parse(assignment.Resource.GetProperty("scope").GetString()!));
+        Assert.True(scope is { Name: "resourceId", Arguments: [ArmExpression.Literal { Value: var type }, ..] } && type.StartsWith(scopeType, StringComparison.Ordinal), $"{role} is granted on {scope.Text}");
+    }
+
+    [Fact]
+    public void CosmosRoleAssignment_AppIdentity_IsBuiltInDataContributorOnTheAccount()
+    {
+        var assignment = Assert.Single(compiled.Resources("Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments"));
+        var properties = assignment.Resource.GetProperty("properties");
+
+        AssertIsTheAppsPrincipal(assignment, properties.GetProperty("principalId").GetString()!);
+        Assert.Contains($"'{CosmosDbBuiltInDataContributor}'", properties.GetProperty("roleDefinitionId").GetString(), StringComparison.Ordinal);
+        Assert.StartsWith("[resourceId('Microsoft.DocumentDB/databaseAccounts', ", properties.GetProperty("scope").GetString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>The principal is the roles module's principalId, which main.bicep fills with the Function App's identity.</summary>
+    private void AssertIsTheAppsPrincipal(CompiledTemplate.Located resource, string principalId)
+    {
+        Assert.Equal("[parameters('principalId')]", principalId);
+        Assert.Equal("roles", resource.Deployment);
+        var passed = ArmExpression.Parse(compiled.ModuleParameter("roles", "principalId").GetString()!);
+        Assert.Equal(("functionapp", "principalId"), ArmExpression.ModuleOutput(passed));
+
+        var functionApp = compiled.Module("functionapp");
+        var output = functionApp.GetProperty("properties").GetProperty("template").GetProperty("outputs").GetProperty("principalId").GetProperty("value").GetString();
+        Assert.Contains("Microsoft.Web/sites", output, StringComparison.Ordinal);
+        Assert.EndsWith(".identity.principalId]", output, StringComparison.Ordinal);
     }
 
     /// <summary>`bicep build --stdout` of main.bicep, run once for the class.</summary>
@@ -108,27 +322,83 @@ public sealed class BicepTests(BicepTests.CompiledTemplate compiled) : IClassFix
         }
 
         /// <summary>Every resource of the type, in the main template and in every module (nested deployment).</summary>
-        public IEnumerable<JsonElement> Resources(string type) =>
-            AllResources(Template).Where(r => string.Equals(r.GetProperty("type").GetString(), type, StringComparison.OrdinalIgnoreCase));
+        public IEnumerable<Located> Resources(string type) =>
+            AllResources(Template, deployment: null).Where(r => string.Equals(r.Resource.GetProperty("type").GetString(), type, StringComparison.OrdinalIgnoreCase));
 
-        /// <summary>The raw value (an ARM expression) that the main template passes to the module declaring the resource.</summary>
-        public string ModuleParameterValue(JsonElement resource, string parameter)
+        /// <summary>The main template's deployment of a module (main.bicep names each deployment after its module).</summary>
+        public JsonElement Module(string name) =>
+            Assert.Single(Resources("Microsoft.Resources/deployments"), r => r.Deployment is null && r.Resource.GetProperty("name").GetString() == name).Resource;
+
+        /// <summary>The value (usually an ARM expression) main.bicep passes to a module's parameter.</summary>
+        public JsonElement ModuleParameter(string module, string parameter) =>
+            Module(module).GetProperty("properties").GetProperty("parameters").GetProperty(parameter).GetProperty("value");
+
+        /// <summary>The Function App's settings, by name (case-insensitive, as Azure treats them), from both branches of every condition.</summary>
+        public IReadOnlyDictionary<string, ArmExpression.Node> AppSettings()
         {
-            var module = Assert.Single(
-                AllResources(Template).Where(r => r.GetProperty("type").GetString() == "Microsoft.Resources/deployments"),
-                d => ResourceList(d.GetProperty("properties").GetProperty("template")).Any(r => r.GetRawText() == resource.GetRawText()));
-            return module.GetProperty("properties").GetProperty("parameters").GetProperty(parameter).GetProperty("value").ToString();
+            var settings = new Dictionary<string, ArmExpression.Node>(StringComparer.OrdinalIgnoreCase);
+            var config = Assert.Single(Resources("Microsoft.Web/sites/config"), r => r.NameSegments()[^1] == "appsettings");
+            Assert.Equal("[parameters('settings')]", config.Resource.GetProperty("properties").GetString());
+            CollectSettings(ArmExpression.Parse(ModuleParameter(config.Deployment!, "settings").GetString()!), settings);
+            return settings;
         }
 
-        private static IEnumerable<JsonElement> AllResources(JsonElement template)
+        /// <summary>The string a main-template value stands for, when it is a literal, a variable or a parameter's default; otherwise null.</summary>
+        public string? Resolve(ArmExpression.Node node) => Located.Resolve(node, Template);
+
+        /// <inheritdoc cref="Resolve(ArmExpression.Node)"/>
+        public string? Resolve(JsonElement value) => value.ValueKind == JsonValueKind.String ? Resolve(ArmExpression.Parse(value.GetString()!)) : null;
+
+        // The settings object is a union of createObject(name, value, …), if(…) and variables holding more of the same.
+        private void CollectSettings(ArmExpression.Node node, Dictionary<string, ArmExpression.Node> settings)
+        {
+            switch (node)
+            {
+                case ArmExpression.Call { Name: "union" } union:
+                    union.Arguments.ToList().ForEach(a => CollectSettings(a, settings));
+                    break;
+                case ArmExpression.Call { Name: "if", Arguments: [_, var whenTrue, var whenFalse] }:
+                    CollectSettings(whenTrue, settings);
+                    CollectSettings(whenFalse, settings);
+                    break;
+                case ArmExpression.Call { Name: "createObject" } create:
+                    Assert.True(create.Arguments.Count % 2 == 0, create.Text);
+                    for (var i = 0; i < create.Arguments.Count; i += 2)
+                    {
+                        settings[Assert.IsType<ArmExpression.Literal>(create.Arguments[i]).Value] = create.Arguments[i + 1];
+                    }
+
+                    break;
+                case ArmExpression.Call { Name: "variables", Arguments: [ArmExpression.Literal name] }:
+                    var variable = Template.GetProperty("variables").GetProperty(name.Value);
+                    if (variable.ValueKind == JsonValueKind.Object)
+                    {
+                        foreach (var property in variable.EnumerateObject())
+                        {
+                            settings[property.Name] = ArmExpression.Parse(property.Value.GetString()!);
+                        }
+                    }
+                    else
+                    {
+                        CollectSettings(ArmExpression.Parse(variable.GetString()!), settings);
+                    }
+
+                    break;
+                default:
+                    Assert.Fail($"cannot read app settings out of {node.Text}");
+                    break;
+            }
+        }
+
+        private static IEnumerable<Located> AllResources(JsonElement template, string? deployment)
         {
             foreach (var resource in ResourceList(template))
             {
-                yield return resource;
+                yield return new Located(resource, template, deployment);
                 if (resource.GetProperty("type").GetString() == "Microsoft.Resources/deployments"
                     && resource.GetProperty("properties").TryGetProperty("template", out var nested))
                 {
-                    foreach (var inner in AllResources(nested))
+                    foreach (var inner in AllResources(nested, resource.GetProperty("name").GetString()))
                     {
                         yield return inner;
                     }
@@ -141,6 +411,208 @@ public sealed class BicepTests(BicepTests.CompiledTemplate compiled) : IClassFix
             template.TryGetProperty("resources", out var resources)
                 ? resources.ValueKind == JsonValueKind.Array ? resources.EnumerateArray() : resources.EnumerateObject().Select(p => p.Value)
                 : [];
+
+        /// <summary>A resource, the template that declares it, and the name of the module deployment holding that template (null: main).</summary>
+        public sealed record Located(JsonElement Resource, JsonElement Template, string? Deployment)
+        {
+            /// <summary>The name's segments, e.g. [namespace, topic, 'payments'] (non-literal segments as their expression text).</summary>
+            public IReadOnlyList<string> NameSegments()
+            {
+                var name = Resource.GetProperty("name").GetString()!;
+                if (!name.StartsWith('['))
+                {
+                    return name.Split('/');
+                }
+
+                var node = ArmExpression.Parse(name);
+                return node is ArmExpression.Call { Name: "format", Arguments: [ArmExpression.Literal, ..] } format
+                    ? format.Arguments.Skip(1).Select(p => Resolve(p, Template) ?? p.Text).ToList()
+                    : [Resolve(node, Template) ?? node.Text];
+            }
+
+            public string? Resolve(ArmExpression.Node? node) => node is null ? null : Resolve(node, Template);
+
+            internal static string? Resolve(ArmExpression.Node node, JsonElement template) => node switch
+            {
+                ArmExpression.Literal literal => literal.Value,
+                ArmExpression.Call { Name: "parameters", Arguments: [ArmExpression.Literal name] } =>
+                    template.GetProperty("parameters").GetProperty(name.Value).TryGetProperty("defaultValue", out var value) ? FromJson(value, template) : null,
+                ArmExpression.Call { Name: "variables", Arguments: [ArmExpression.Literal name] } =>
+                    FromJson(template.GetProperty("variables").GetProperty(name.Value), template),
+                ArmExpression.Member { Target: ArmExpression.Call { Name: "variables", Arguments: [ArmExpression.Literal name] }, Name: var member } =>
+                    template.GetProperty("variables").GetProperty(name.Value).TryGetProperty(member, out var value) ? FromJson(value, template) : null,
+                _ => null,
+            };
+
+            private static string? FromJson(JsonElement value, JsonElement template) =>
+                value.ValueKind != JsonValueKind.String ? null
+                : value.GetString()!.StartsWith("[[", StringComparison.Ordinal) ? value.GetString()![1..]
+                : value.GetString()!.StartsWith('[') ? Resolve(ArmExpression.Parse(value.GetString()!), template)
+                : value.GetString();
+        }
+    }
+}
+
+/// <summary>
+/// Just enough of the ARM template expression language to read what Bicep emits: function calls, string and number
+/// literals, property access and indexing (learn.microsoft.com/azure/azure-resource-manager/templates/template-expressions).
+/// </summary>
+public static class ArmExpression
+{
+    public abstract record Node(string Text);
+
+    public sealed record Literal(string Value, string Text) : Node(Text);
+
+    public sealed record Number(string Text) : Node(Text);
+
+    public sealed record Call(string Name, IReadOnlyList<Node> Arguments, string Text) : Node(Text);
+
+    public sealed record Member(Node Target, string Name, string Text) : Node(Text);
+
+    public sealed record Index(Node Target, Node Key, string Text) : Node(Text);
+
+    /// <summary>Parses a template value "[expression]", or a bare expression.</summary>
+    public static Node Parse(string value)
+    {
+        var source = value.StartsWith('[') && value.EndsWith(']') ? value[1..^1] : value;
+        var position = 0;
+        var node = ParseExpression(source, ref position);
+        SkipSpaces(source, ref position);
+        Assert.True(position == source.Length, $"unexpected '{source[position..]}' in {value}");
+        return node;
+    }
+
+    /// <summary>(module, output) when the node is `reference(resourceId('Microsoft.Resources/deployments', module), …).outputs.output.value`.</summary>
+    public static (string Module, string Output)? ModuleOutput(Node node) =>
+        node is Member
+        {
+            Name: "value",
+            Target: Member
+            {
+                Name: var output,
+                Target: Member
+                {
+                    Name: "outputs",
+                    Target: Call
+                    {
+                        Name: "reference",
+                        Arguments: [Call { Name: "resourceId", Arguments: [Literal { Value: "Microsoft.Resources/deployments" }, Literal module] }, ..],
+                    },
+                },
+            },
+        }
+            ? (module.Value, output)
+            : null;
+
+    private static Node ParseExpression(string source, ref int position)
+    {
+        SkipSpaces(source, ref position);
+        var start = position;
+        Node node;
+        if (source[position] == '\'')
+        {
+            var value = new StringBuilder();
+            position++;
+            while (true)
+            {
+                Assert.True(position < source.Length, $"unterminated string in {source}");
+                if (source[position] == '\'')
+                {
+                    if (position + 1 < source.Length && source[position + 1] == '\'')
+                    {
+                        value.Append('\'');
+                        position += 2;
+                        continue;
+                    }
+
+                    position++;
+                    break;
+                }
+
+                value.Append(source[position++]);
+            }
+
+            node = new Literal(value.ToString(), source[start..position]);
+        }
+        else if (char.IsAsciiDigit(source[position]) || source[position] == '-')
+        {
+            position++;
+            while (position < source.Length && (char.IsAsciiDigit(source[position]) || source[position] == '.'))
+            {
+                position++;
+            }
+
+            node = new Number(source[start..position]);
+        }
+        else
+        {
+            var name = ReadIdentifier(source, ref position);
+            SkipSpaces(source, ref position);
+            Assert.True(position < source.Length && source[position] == '(', $"expected a call at {start} in {source}");
+            position++;
+            var arguments = new List<Node>();
+            SkipSpaces(source, ref position);
+            if (source[position] != ')')
+            {
+                while (true)
+                {
+                    arguments.Add(ParseExpression(source, ref position));
+                    SkipSpaces(source, ref position);
+                    if (source[position] == ',')
+                    {
+                        position++;
+                        continue;
+                    }
+
+                    break;
+                }
+            }
+
+            Assert.True(source[position] == ')', $"expected ')' at {position} in {source}");
+            position++;
+            node = new Call(name, arguments, source[start..position]);
+        }
+
+        while (position < source.Length && (source[position] == '.' || source[position] == '['))
+        {
+            if (source[position] == '.')
+            {
+                position++;
+                var member = ReadIdentifier(source, ref position);
+                node = new Member(node, member, source[start..position]);
+            }
+            else
+            {
+                position++;
+                var key = ParseExpression(source, ref position);
+                SkipSpaces(source, ref position);
+                Assert.True(source[position] == ']', $"expected ']' at {position} in {source}");
+                position++;
+                node = new Index(node, key, source[start..position]);
+            }
+        }
+
+        return node;
+    }
+
+    private static string ReadIdentifier(string source, ref int position)
+    {
+        var start = position;
+        while (position < source.Length && (char.IsAsciiLetterOrDigit(source[position]) || source[position] is '_' or '$'))
+        {
+            position++;
+        }
+
+        Assert.True(position > start, $"expected a name at {start} in {source}");
+        return source[start..position];
+    }
+
+    private static void SkipSpaces(string source, ref int position)
+    {
+        while (position < source.Length && char.IsWhiteSpace(source[position]))
+        {
+            position++;
+        }
     }
 }
 
@@ -152,6 +624,8 @@ public static class BicepCli
     private static readonly Lazy<string> RepoRoot = new(FindRepoRoot);
 
     public static string MainTemplatePath => Path.Combine(RepoRoot.Value, "infra", "bicep", "main.bicep");
+
+    public static string ModulesPath => Path.Combine(RepoRoot.Value, "infra", "bicep", "modules");
 
     public static async Task<Result> RunAsync(string[] arguments, CancellationToken cancellationToken)
     {
