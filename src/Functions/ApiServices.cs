@@ -33,7 +33,7 @@ public static class ApiServices
             services.AddSingleton<IPayoutStore>(provider => provider.GetRequiredService<InMemoryPayoutStore>());
         }
 
-        services.AddPayoutEvents(embeddedStore: storage.Provider == StorageProvider.Memory);
+        services.AddPayoutEvents(builder.Configuration, builder.Environment);
 
         services.AddSingleton<PayoutService>();
         services.AddSingleton<CommissionService>();

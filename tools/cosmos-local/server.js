@@ -16,13 +16,17 @@ const stopWithParent = require('../stop-with-parent');
 const { randomUUID } = require('crypto');
 const { AsyncLocalStorage } = require('async_hooks');
 const { createHttpsServer } = require('@vercel/cosmosdb-server');
-// Internal module, reachable because the package has no "exports" map and its
-// version is pinned exactly in package.json; used only for the partition
-// scoping of single-partition queries below.
+// Internal modules, reachable because the package has no "exports" map and its
+// version is pinned exactly in package.json; used for the partition scoping
+// of single-partition queries and for the change feed below.
 const Items = require('@vercel/cosmosdb-server/lib/account/items').default;
+const Documents = require('@vercel/cosmosdb-server/lib/account/documents').default;
+const accountModule = require('@vercel/cosmosdb-server/lib/account');
 
 const HOST = '127.0.0.1';
 const DEBUG = process.env.COSMOS_LOCAL_LOG === '1';
+// Standard headers the change feed and conditional writes use, logged besides the x-ms-* ones.
+const LOGGED_HEADERS = new Set(['a-im', 'if-none-match', 'if-modified-since', 'if-match']);
 
 function parsePort(argv) {
   let value = process.env.COSMOS_LOCAL_PORT;
@@ -44,7 +48,7 @@ function headerIsTrue(req, name) {
   return [].concat(v || []).some((x) => String(x).toLowerCase() === 'true');
 }
 
-const DOCS_FEED = /^\/+dbs\/[^/]+\/colls\/[^/]+\/docs\/*$/;
+const DOCS_FEED = /^\/+dbs\/([^/]+)\/colls\/([^/]+)\/docs\/*$/;
 const DOC_ITEM = /^\/+dbs\/[^/]+\/colls\/[^/]+\/docs\/[^/]+\/*$/;
 
 // On Linux the .NET SDK does not build query plans itself (unless
@@ -168,6 +172,163 @@ function singlePartitionOfQuery(req) {
   return { value: key[0] };
 }
 
+// The change feed, pull model, latest-version mode. The package answers an
+// `A-IM: Incremental Feed` read with its first page and etag "1" and then 304
+// forever, so the wrapper serves it itself. Every document write the package
+// makes (create, replace, upsert and patch all end in Items#_set; a replace
+// deletes and sets again) gets the collection's next log sequence number (LSN);
+// a delete drops the document from the log. A change feed read returns the
+// current version of each document whose latest write is after the requested
+// LSN, in LSN order, and the LSN to continue from as its etag.
+const FEED_DEFAULT_PAGE = 100;
+
+function feedOf(documents) {
+  if (!documents.changeFeed) {
+    // entries: { lsn, rid } in LSN order, including superseded ones (skipped on
+    // read, compacted away); current: rid -> LSN of the document's latest write.
+    documents.changeFeed = { lsn: 0, entries: [], current: new Map() };
+  }
+  return documents.changeFeed;
+}
+
+const setDocument = Items.prototype._set;
+Documents.prototype._set = function setAndLog(data) {
+  const stored = setDocument.call(this, data);
+  const feed = feedOf(this);
+  feed.lsn += 1;
+  feed.current.set(data._rid, feed.lsn);
+  feed.entries.push({ lsn: feed.lsn, rid: data._rid });
+  if (feed.entries.length > 1000 && feed.entries.length > 2 * feed.current.size) {
+    feed.entries = feed.entries.filter((e) => feed.current.get(e.rid) === e.lsn);
+  }
+  return stored;
+};
+
+const deleteDocument = Items.prototype.delete;
+Documents.prototype.delete = function deleteAndUnlog(idOrRid, partition) {
+  const data = this._item('/id', idOrRid, partition).read();
+  deleteDocument.call(this, idOrRid, partition);
+  if (data) feedOf(this).current.delete(data._rid);
+};
+
+// The package creates its account (databases, collections) when the server
+// starts listening and keeps it in a closure; a subclass lets us keep it too.
+let account = null;
+const PackageAccount = accountModule.default;
+accountModule.default = class RememberedAccount extends PackageAccount {
+  constructor(...args) {
+    super(...args);
+    account = this;
+  }
+};
+
+function isChangeFeedRead(req, path) {
+  return req.method === 'GET' && DOCS_FEED.test(path)
+    && [].concat(req.headers['a-im'] || []).some((v) => String(v).toLowerCase() === 'incremental feed');
+}
+
+// If-None-Match: absent = from the beginning, "*" = from now, else an LSN we
+// handed out as an etag (quoted, as Cosmos DB does; the SDK sends it back as
+// it got it). If-Modified-Since (ChangeFeedStartFrom.Time) starts at the
+// first document written at or after that time.
+function startOfFeed(req, feed, documents) {
+  const ifNoneMatch = req.headers['if-none-match'];
+  if (ifNoneMatch === '*') return feed.lsn;
+  if (ifNoneMatch !== undefined) {
+    const text = String(ifNoneMatch).replace(/^"(.*)"$/, '$1');
+    return /^\d+$/.test(text) ? Number(text) : null;
+  }
+  const since = req.headers['if-modified-since'];
+  if (since !== undefined) {
+    const seconds = Date.parse(since) / 1000;
+    if (Number.isNaN(seconds)) return null;
+    const first = feed.entries.find((e) => feed.current.get(e.rid) === e.lsn
+      && documents._data.get(e.rid).read()._ts >= seconds);
+    return first ? first.lsn - 1 : feed.lsn;
+  }
+  return 0;
+}
+
+function firstEntryAfter(entries, lsn) {
+  let low = 0;
+  let high = entries.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (entries[mid].lsn <= lsn) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+function serveChangeFeed(req, res, path) {
+  req.resume();
+  const [, dbId, collId] = DOCS_FEED.exec(path).map((p) => p && decodeURIComponent(p));
+  const collection = account && account.database(dbId).read() ? account.database(dbId).collection(collId) : null;
+  if (!collection || !collection.read()) {
+    sendJson(res, 404, { code: 'NotFound', message: 'Resource Not Found' });
+    return;
+  }
+  const range = req.headers['x-ms-documentdb-partitionkeyrangeid'];
+  if (range !== undefined && String(range) !== '0') {
+    // The server has one partition key range, "0" ("" .. "FF").
+    sendJson(res, 410, { code: 'Gone', message: `Partition key range ${range} does not exist.` });
+    return;
+  }
+  let partition = null;
+  if (req.headers['x-ms-documentdb-partitionkey'] !== undefined) {
+    try {
+      const key = JSON.parse(req.headers['x-ms-documentdb-partitionkey']);
+      partition = { value: Array.isArray(key) ? key[0] : key };
+    } catch {
+      sendJson(res, 400, { code: 'BadRequest', message: 'Invalid x-ms-documentdb-partitionkey header.' });
+      return;
+    }
+  }
+  const { documents } = collection;
+  const feed = feedOf(documents);
+  const after = startOfFeed(req, feed, documents);
+  if (after === null) {
+    sendJson(res, 400, { code: 'BadRequest', message: 'Invalid change feed continuation (If-None-Match / If-Modified-Since).' });
+    return;
+  }
+  const requested = Number.parseInt(req.headers['x-ms-max-item-count'], 10);
+  const pageSize = requested > 0 ? requested : FEED_DEFAULT_PAGE;
+
+  const page = [];
+  let continuation = Math.max(after, feed.lsn);
+  for (let i = firstEntryAfter(feed.entries, after); i < feed.entries.length; i += 1) {
+    const { lsn, rid } = feed.entries[i];
+    if (feed.current.get(rid) === lsn) {
+      const data = documents._data.get(rid).read();
+      if (!partition || documents._getPartition(data) === partition.value) {
+        if (page.length === pageSize) {
+          continuation = page[page.length - 1]._lsn;
+          break;
+        }
+        page.push({ ...data, _lsn: lsn });
+      }
+    }
+  }
+
+  if (DEBUG) {
+    console.error(`cosmos-local: change feed after ${after}: ${page.length} document(s), etag "${continuation}"`);
+  }
+  const headers = {
+    etag: `"${continuation}"`,
+    'x-ms-request-charge': '0',
+    'x-ms-activity-id': randomUUID(),
+    'x-ms-item-count': String(page.length),
+  };
+  if (page.length === 0) {
+    res.writeHead(304, headers);
+    res.end();
+    return;
+  }
+  const text = JSON.stringify({ _rid: collection.read()._rid, Documents: page, _count: page.length });
+  res.writeHead(200, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
 function main() {
   const port = parsePort(process.argv.slice(2));
   // keepAlive: the package's default answers "connection: close" on every
@@ -185,7 +346,7 @@ function main() {
     const path = req.url.split('?')[0];
     if (DEBUG) {
       const h = Object.entries(req.headers)
-        .filter(([k]) => k.startsWith('x-ms-') && k !== 'x-ms-date')
+        .filter(([k]) => (k.startsWith('x-ms-') && k !== 'x-ms-date') || LOGGED_HEADERS.has(k))
         .map(([k, v]) => `${k}=${v}`).join(' ');
       console.error(`cosmos-local: ${req.method} ${req.url} ${h}`);
     }
@@ -193,6 +354,10 @@ function main() {
         && headerIsTrue(req, 'x-ms-cosmos-is-query-plan-request')) {
       req.resume(); // the query text is not needed for a pass-through plan
       sendJson(res, 200, passThroughQueryPlan());
+      return;
+    }
+    if (isChangeFeedRead(req, path)) {
+      serveChangeFeed(req, res, path);
       return;
     }
     mapMissingItemTo404(req, res);

@@ -98,7 +98,25 @@ public interface IPayoutStore
 
     /// <summary>Every registered organization, so that jobs over all of them need no scan of all documents.</summary>
     Task<IReadOnlyList<string>> GetOrganizationsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The outbox: payout events committed after <paramref name="position"/> (null: from the first), in commit order
+    /// (within an organization, hence within a payout), about <paramref name="max"/> at most, and the position after
+    /// them. O(events read), never a scan of all events.
+    /// </summary>
+    Task<EventLogPage> ReadEventLogAsync(string? position, int max, CancellationToken cancellationToken = default);
+
+    /// <summary>A reader's durable position in the event log; null before its first save.</summary>
+    Task<string?> GetEventLogPositionAsync(string reader, CancellationToken cancellationToken = default);
+
+    Task SaveEventLogPositionAsync(string reader, string position, CancellationToken cancellationToken = default);
 }
+
+/// <summary>
+/// Events read from the event log, the position to read on from (null: nothing read yet), and whether the read
+/// stopped at its bound rather than at the end of the log (so that more may follow at once).
+/// </summary>
+public sealed record EventLogPage(IReadOnlyList<PayoutEvent> Events, string? Position, bool More);
 
 public static class PayoutStoreExtensions
 {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using PartnerBase.Core.Commissions;
 using PartnerBase.Core.Organizations;
@@ -20,6 +21,7 @@ public sealed class InMemoryPayoutStore(TimeProvider timeProvider) : IPayoutStor
 
     // Every event of every organization in commit order: the embedded default's outbox.
     private readonly List<PayoutEvent> _log = [];
+    private readonly ConcurrentDictionary<string, string> _eventLogPositions = new(StringComparer.Ordinal);
     private readonly Lock _logGate = new();
 
     public Task<Payout?> GetPayoutAsync(string orgId, string payoutId, CancellationToken cancellationToken = default)
@@ -408,13 +410,23 @@ public sealed class InMemoryPayoutStore(TimeProvider timeProvider) : IPayoutStor
         return Task.FromResult(organizations);
     }
 
-    /// <summary>Events committed after position <paramref name="after"/> (0 = from the start), in commit order.</summary>
-    public IReadOnlyList<PayoutEvent> ReadEventLog(int after, int max)
+    public Task<EventLogPage> ReadEventLogAsync(string? position, int max, CancellationToken cancellationToken = default)
     {
+        var after = position is null ? 0 : int.Parse(position, NumberStyles.None, CultureInfo.InvariantCulture);
         lock (_logGate)
         {
-            return _log.Skip(after).Take(max).ToList();
+            var events = _log.GetRange(after, Math.Min(max, _log.Count - after));
+            return Task.FromResult(new EventLogPage(events, (after + events.Count).ToString(CultureInfo.InvariantCulture), after + events.Count < _log.Count));
         }
+    }
+
+    public Task<string?> GetEventLogPositionAsync(string reader, CancellationToken cancellationToken = default) =>
+        Task.FromResult(_eventLogPositions.GetValueOrDefault(reader));
+
+    public Task SaveEventLogPositionAsync(string reader, string position, CancellationToken cancellationToken = default)
+    {
+        _eventLogPositions[reader] = position;
+        return Task.CompletedTask;
     }
 
     private Partition For(string orgId) => _partitions.GetOrAdd(orgId, _ => new Partition());

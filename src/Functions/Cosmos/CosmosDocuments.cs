@@ -28,6 +28,7 @@ internal static class Documents
     public const string AttributionType = "attribution";
     public const string CommissionStateType = "commissionState";
     public const string CommissionStateId = "commission-state";
+    public const string EventLogPositionType = "eventLogPosition";
 
     /// <summary>The partition of the organization registry; '$' is reserved, token org ids never start with it.</summary>
     public const string RegistryPartition = "$organizations";
@@ -195,5 +196,8 @@ internal sealed record CommissionStateDocument(string Id, string OrgId, string T
     public string? ETag { get; init; }
 }
 
-/// <summary>The body of a query page from the stream API.</summary>
+/// <summary>An event log reader's checkpoint, in the <c>leases</c> container (partition key <c>/id</c>): id = the reader.</summary>
+internal sealed record EventLogPositionDocument(string Id, string Type, string Position);
+
+/// <summary>The body of a query or change feed page from the stream API.</summary>
 internal sealed record QueryPage<T>(List<T> Documents);

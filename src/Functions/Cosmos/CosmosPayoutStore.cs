@@ -32,6 +32,10 @@ public sealed class CosmosPayoutStore(Container container, TimeProvider timeProv
     private const int RepairAttempts = 5;
     private const int HandledEventRetentionSeconds = 14 * 24 * 3600;
 
+    // How many documents one event log read may scan, in multiples of its max, when pages hold no events (the
+    // change feed also carries payouts, partners, attributions, idempotency records…).
+    private const int EventLogScanFactor = 4;
+
     private static readonly Dictionary<string, PayoutStatus> StatusesByName =
         Enum.GetValues<PayoutStatus>().ToDictionary(PayoutTransitions.StatusName, StringComparer.Ordinal);
 
@@ -41,6 +45,9 @@ public sealed class CosmosPayoutStore(Container container, TimeProvider timeProv
 
     // Likewise for attributions: a claim right after the read replaces with that ETag, without a second read.
     private readonly ConditionalWeakTable<Attribution, string> _attributionETags = [];
+
+    // Event log readers' checkpoints, beside the payouts container (partition key /id).
+    private readonly Container _leases = container.Database.GetContainer(CosmosServices.LeasesContainer);
 
     public async Task<Payout?> GetPayoutAsync(string orgId, string payoutId, CancellationToken cancellationToken = default)
     {
@@ -389,6 +396,83 @@ public sealed class CosmosPayoutStore(Container container, TimeProvider timeProv
             .WithParameter("@type", Documents.RegistrationType);
         return await QueryAsync<RegistrationDocument>(Documents.RegistryPartition, query, StreamPageSize, cancellationToken)
             .Select(d => d.Organization).Order(StringComparer.Ordinal).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The container's change feed (pull model, latest version), which in commit order per partition key carries
+    /// every event document once: event documents are only ever created. The position is the feed's continuation
+    /// token. Reads pages until one holds an event, the feed is caught up (304), or
+    /// <see cref="EventLogScanFactor"/> × <paramref name="max"/> documents were scanned; one request per page.
+    /// </summary>
+    public async Task<EventLogPage> ReadEventLogAsync(string? position, int max, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        var start = position is null ? ChangeFeedStartFrom.Beginning() : ChangeFeedStartFrom.ContinuationToken(position);
+        using var iterator = container.GetChangeFeedStreamIterator(start, ChangeFeedMode.LatestVersion, new ChangeFeedRequestOptions { PageSizeHint = max });
+        var events = new List<PayoutEvent>();
+        long scanned = 0;
+        var more = true;
+        while (events.Count == 0 && scanned < (long)EventLogScanFactor * max)
+        {
+            using var response = await iterator.ReadNextAsync(cancellationToken);
+            if (response.StatusCode == HttpStatusCode.NotModified)
+            {
+                position = response.ContinuationToken ?? position;
+                more = false;
+                break;
+            }
+
+            response.EnsureSuccessStatusCode();
+            position = response.ContinuationToken;
+            var page = await JsonSerializer.DeserializeAsync<QueryPage<JsonElement>>(response.Content, Documents.Json, cancellationToken);
+            var documents = page?.Documents ?? [];
+            foreach (var document in documents)
+            {
+                if (document.TryGetProperty("type", out var type) && type.ValueEquals(Documents.PayoutEventType))
+                {
+                    events.Add(document.Deserialize<PayoutEventDocument>(Documents.Json)!.Event);
+                }
+            }
+
+            if (documents.Count == 0)
+            {
+                more = false;
+                break;
+            }
+
+            scanned += documents.Count;
+        }
+
+        return new EventLogPage(events, position, more);
+    }
+
+    public async Task<string?> GetEventLogPositionAsync(string reader, CancellationToken cancellationToken = default)
+    {
+        if (!Documents.IsValidId(reader))
+        {
+            return null;
+        }
+
+        using var response = await _leases.ReadItemStreamAsync(reader, new PartitionKey(reader), cancellationToken: cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        response.EnsureSuccessStatusCode();
+        return (await JsonSerializer.DeserializeAsync<EventLogPositionDocument>(response.Content, Documents.Json, cancellationToken))?.Position;
+    }
+
+    public async Task SaveEventLogPositionAsync(string reader, string position, CancellationToken cancellationToken = default)
+    {
+        if (!Documents.IsValidId(reader))
+        {
+            throw new ArgumentException($"'{reader}' cannot be a document id.", nameof(reader));
+        }
+
+        var document = new EventLogPositionDocument(reader, Documents.EventLogPositionType, position);
+        using var response = await _leases.UpsertItemStreamAsync(Serialize(document), new PartitionKey(reader), NoContent, cancellationToken);
+        response.EnsureSuccessStatusCode();
     }
 
     private static ItemRequestOptions NoContent { get; } = new() { EnableContentResponseOnWrite = false };

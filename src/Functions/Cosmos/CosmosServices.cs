@@ -74,6 +74,9 @@ public static class CosmosServices
         },
     };
 
+    /// <summary>The leases container's properties: the event log readers' checkpoints, one document per reader (id = partition key).</summary>
+    public static ContainerProperties LeasesContainerProperties() => new(LeasesContainer, "/id");
+
     /// <summary>Creates the database and containers when <see cref="CosmosOptions.CreateIfMissing"/> is set.</summary>
     private sealed class CosmosSetup(CosmosClient client, IOptions<CosmosOptions> options) : IHostedService
     {
@@ -86,7 +89,7 @@ public static class CosmosServices
 
             var database = (await client.CreateDatabaseIfNotExistsAsync(options.Value.Database, cancellationToken: cancellationToken)).Database;
             await database.CreateContainerIfNotExistsAsync(PayoutsContainer(options.Value.Container), cancellationToken: cancellationToken);
-            await database.CreateContainerIfNotExistsAsync(new ContainerProperties(LeasesContainer, "/id"), cancellationToken: cancellationToken);
+            await database.CreateContainerIfNotExistsAsync(LeasesContainerProperties(), cancellationToken: cancellationToken);
         }
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -8,9 +8,6 @@ public interface IPayoutEventConsumer
     /// <summary>The subscription's name (<c>payments</c>, <c>notifications</c>); also what dedupe records are kept under.</summary>
     string Name { get; }
 
-    /// <summary>The subscription's filter, applied again in-process (the embedded dispatcher has no broker).</summary>
-    bool Accepts(string eventType);
-
     Task HandleAsync(DeliveredEvent payoutEvent, CancellationToken cancellationToken);
 }
 
@@ -22,8 +19,7 @@ public enum DeliveryOutcome
 }
 
 /// <summary>
-/// Delivers an event to one consumer at most once in effect: Service Bus (and the embedded dispatcher) deliver at
-/// least once, so a redelivery of an event the consumer already handled is skipped. A consumer that fails is not
+/// Delivers an event to one consumer at most once in effect: the topic delivers at least once, so a redelivery of an event the consumer already handled is skipped. A consumer that fails is not
 /// marked, so the event comes again; a crash between handling and marking does too, which is why consumers are
 /// idempotent themselves as well.
 /// </summary>
@@ -35,7 +31,7 @@ public sealed class EventDelivery(IEnumerable<IPayoutEventConsumer> consumers, I
     {
         var consumer = Consumers.SingleOrDefault(c => c.Name == consumerName)
             ?? throw new InvalidOperationException($"No consumer is registered for subscription '{consumerName}'.");
-        if (!consumer.Accepts(payoutEvent.Type))
+        if (!Subscriptions.Takes(consumer.Name, payoutEvent.Type))
         {
             return DeliveryOutcome.NotSubscribed;
         }

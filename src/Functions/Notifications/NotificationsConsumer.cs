@@ -20,9 +20,7 @@ public sealed partial class NotificationsConsumer(IPayoutStore store, IEmailSend
 
     private static readonly JsonSerializerOptions Json = CreateJson();
 
-    public string Name => "notifications";
-
-    public bool Accepts(string eventType) => true;
+    public string Name => Subscriptions.Notifications;
 
     /// <summary>The key of the record that says <paramref name="recipient"/> got the event's email.</summary>
     public static string RecipientKey(string recipient) => "notifications:" + recipient.Trim().ToLowerInvariant();

@@ -14,9 +14,7 @@ public sealed class PaymentsConsumer(PaymentService payments) : IPayoutEventCons
     public const string ApprovedType = PayoutCloudEvents.TypePrefix + "payout.approved";
     public const string ProcessingType = PayoutCloudEvents.TypePrefix + "payout.processing";
 
-    public string Name => "payments";
-
-    public bool Accepts(string eventType) => eventType is ApprovedType or ProcessingType;
+    public string Name => Subscriptions.Payments;
 
     public async Task HandleAsync(DeliveredEvent payoutEvent, CancellationToken cancellationToken)
     {

@@ -42,7 +42,7 @@ public sealed class ApiFactory : IAsyncLifetime
 #if COSMOS
         await _cosmos.InitializeAsync();
 #endif
-        _app = await FunctionApp.StartAsync(ConfigureWorker, corsOrigins: [CorsOrigin]);
+        _app = await FunctionApp.StartAsync(ConfigureWorker, corsOrigins: [CorsOrigin], runTimers: true);
         using var client = _app.CreateClient();
         _openApi = await client.GetStringAsync("/api/openapi/v1.json");
     }

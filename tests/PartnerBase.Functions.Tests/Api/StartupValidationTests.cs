@@ -18,9 +18,17 @@ public sealed class StartupValidationTests
     [Fact]
     public async Task Start_InProductionWithoutTokenAuthority_Fails()
     {
-        var error = await StartFailureAsync(_ => { }, "Production");
+        var error = await StartFailureAsync(builder => builder.UseSetting("Events:Transport", "memory"), "Production");
 
         Assert.Contains("Authority", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_ServiceBusTransportWithoutNamespace_FailsNamingTheSetting()
+    {
+        var error = await StartFailureAsync(builder => builder.UseSetting("Events:Transport", "servicebus"));
+
+        Assert.Contains("ServiceBus:FullyQualifiedNamespace", error.Message, StringComparison.Ordinal);
     }
 
     private static async Task<OptionsValidationException> StartFailureAsync(Action<IWebHostBuilder> configure, string environment = "Development")

@@ -116,6 +116,15 @@ public sealed class FaultyStore(IPayoutStore inner, int failAt = 0, bool afterTh
     public Task<IReadOnlyList<string>> GetOrganizationsAsync(CancellationToken cancellationToken = default) =>
         inner.GetOrganizationsAsync(cancellationToken);
 
+    public Task<EventLogPage> ReadEventLogAsync(string? position, int max, CancellationToken cancellationToken = default) =>
+        inner.ReadEventLogAsync(position, max, cancellationToken);
+
+    public Task<string?> GetEventLogPositionAsync(string reader, CancellationToken cancellationToken = default) =>
+        inner.GetEventLogPositionAsync(reader, cancellationToken);
+
+    public Task SaveEventLogPositionAsync(string reader, string position, CancellationToken cancellationToken = default) =>
+        WriteAsync(nameof(SaveEventLogPositionAsync), () => inner.SaveEventLogPositionAsync(reader, position, cancellationToken));
+
     private async Task WriteAsync(string name, Func<Task> write) =>
         await WriteAsync(name, async () =>
         {

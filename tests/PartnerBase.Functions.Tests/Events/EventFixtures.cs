@@ -14,7 +14,7 @@ using PartnerBase.Functions.Tests.Hosting;
 namespace PartnerBase.Functions.Tests.Events;
 
 /// <summary>A consumer that records what it is given, and can be told to fail.</summary>
-public sealed class RecordingConsumer(string name, Func<string, bool> accepts) : IPayoutEventConsumer
+public sealed class RecordingConsumer(string name) : IPayoutEventConsumer
 {
     public string Name => name;
 
@@ -31,8 +31,6 @@ public sealed class RecordingConsumer(string name, Func<string, bool> accepts) :
         set => FailWhen = _ => value;
     }
 
-    public bool Accepts(string eventType) => accepts(eventType);
-
     public Task HandleAsync(DeliveredEvent payoutEvent, CancellationToken cancellationToken)
     {
         if (FailWhen(payoutEvent))
@@ -46,16 +44,21 @@ public sealed class RecordingConsumer(string name, Func<string, bool> accepts) :
     }
 }
 
-/// <summary>The Function App on the in-memory store, its event consumers replaced by recording ones.</summary>
+/// <summary>
+/// The Function App on the in-memory store and topic, its event consumers replaced by recording ones; the timers run
+/// only when a test invokes them (<see cref="InvokeAsync"/>), so a test controls every relay and consumer run.
+/// </summary>
 public sealed class RecordingApp : IAsyncDisposable
 {
     private FunctionApp _app = null!;
 
-    public RecordingConsumer Payments { get; } = new("payments", type => type.EndsWith("payout.approved", StringComparison.Ordinal));
+    public RecordingConsumer Payments { get; } = new(Subscriptions.Payments);
 
-    public RecordingConsumer Notifications { get; } = new("notifications", _ => true);
+    public RecordingConsumer Notifications { get; } = new(Subscriptions.Notifications);
 
     public IServiceProvider Services => _app.Services;
+
+    public InMemoryTopic Topic => Services.GetRequiredService<InMemoryTopic>();
 
     public static async Task<RecordingApp> StartAsync()
     {
@@ -74,6 +77,13 @@ public sealed class RecordingApp : IAsyncDisposable
     }
 
     public HttpClient CreateClient() => _app.CreateClient();
+
+    /// <summary>Runs a timer function once, as the host fires it, and fails the test if the run failed.</summary>
+    public async Task InvokeAsync(string function)
+    {
+        var result = await _app.Host.InvokeAsync(function, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.True(result.Succeeded, $"{function} failed: {result.Error}");
+    }
 
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 }

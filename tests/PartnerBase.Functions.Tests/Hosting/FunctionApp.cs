@@ -18,6 +18,8 @@ namespace PartnerBase.Functions.Tests.Hosting;
 /// </summary>
 public sealed class FunctionApp : IAsyncDisposable
 {
+    public const string EverySecond = "* * * * * *";
+
     private readonly LocalFunctionsHost _host;
     private readonly InProcessWorkers _workers;
 
@@ -37,8 +39,9 @@ public sealed class FunctionApp : IAsyncDisposable
     /// <param name="configure">Settings and service replacements for the worker, as with WebApplicationFactory.</param>
     /// <param name="environment">The worker's environment (AZURE_FUNCTIONS_ENVIRONMENT): Development, as under dotnet run.</param>
     /// <param name="corsOrigins">The origins the host allows, as the Function App's CORS setting would.</param>
+    /// <param name="runTimers">Whether the host fires the timers (the event relay and consumers every second, as under dotnet run).</param>
     public static async Task<FunctionApp> StartAsync(
-        Action<IWebHostBuilder>? configure = null, string environment = "Development", IReadOnlyList<string>? corsOrigins = null)
+        Action<IWebHostBuilder>? configure = null, string environment = "Development", IReadOnlyList<string>? corsOrigins = null, bool runTimers = false)
     {
         var workers = new InProcessWorkers(configure);
         var options = new LocalHostOptions
@@ -50,8 +53,11 @@ public sealed class FunctionApp : IAsyncDisposable
             {
                 ["AZURE_FUNCTIONS_ENVIRONMENT"] = environment,
                 ["CommissionRunSchedule"] = "0 0 2 1 * *",
+                ["EventRelaySchedule"] = EverySecond,
+                ["PaymentsSchedule"] = EverySecond,
+                ["NotificationsSchedule"] = EverySecond,
             },
-            RunTimersOnSchedule = false,
+            RunTimersOnSchedule = runTimers,
         };
         var host = await LocalFunctionsHost.StartAsync(options, workers, cancellationToken: TestContext.Current.CancellationToken);
         return new FunctionApp(host, workers);

@@ -39,6 +39,9 @@ internal static class FunctionAppFiles
     public static readonly IReadOnlyDictionary<string, string> TimerFunctions = new Dictionary<string, string>
     {
         ["CommissionRun"] = "%CommissionRunSchedule%",
+        ["PublishPayoutEvents"] = "%EventRelaySchedule%",
+        ["ProcessPayments"] = "%PaymentsSchedule%",
+        ["SendNotifications"] = "%NotificationsSchedule%",
     };
 
     private static readonly Lazy<string> Root = new(FindRepoRoot);

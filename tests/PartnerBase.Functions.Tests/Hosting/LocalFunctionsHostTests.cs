@@ -27,8 +27,9 @@ public sealed class LocalFunctionsHostTests(LocalFunctionsHostTests.App app) : I
             Assert.Equal([expected.Value.Method], functions[expected.Key].Methods);
             Assert.Equal("api/" + expected.Value.Route, functions[expected.Key].Route);
         });
-        Assert.Equal(FunctionKind.Timer, functions["CommissionRun"].Kind);
+        Assert.All(TimerFunctions.Keys, name => Assert.Equal(FunctionKind.Timer, functions[name].Kind));
         Assert.Equal("0 0 2 1 * *", functions["CommissionRun"].Schedule);
+        Assert.Equal(FunctionApp.EverySecond, functions["PublishPayoutEvents"].Schedule);
     }
 
     [Theory]
@@ -118,6 +119,9 @@ public sealed class LocalFunctionsHostTests(LocalFunctionsHostTests.App app) : I
             {
                 ["AZURE_FUNCTIONS_ENVIRONMENT"] = "Development",
                 ["CommissionRunSchedule"] = "0 0 2 1 * *",
+                ["EventRelaySchedule"] = FunctionApp.EverySecond,
+                ["PaymentsSchedule"] = FunctionApp.EverySecond,
+                ["NotificationsSchedule"] = FunctionApp.EverySecond,
                 ["Storage__Provider"] = "cosmos",
             },
         };

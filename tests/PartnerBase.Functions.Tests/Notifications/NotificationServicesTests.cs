@@ -20,7 +20,7 @@ public sealed class NotificationServicesTests
         var consumer = Assert.Single(provider.GetServices<IPayoutEventConsumer>());
         Assert.IsType<NotificationsConsumer>(consumer);
         Assert.Equal("notifications", consumer.Name);
-        Assert.True(consumer.Accepts("com.partnerbase.payout.deleted"));
+        Assert.True(Subscriptions.Takes(consumer.Name, "com.partnerbase.payout.deleted"));
     }
 
     [Fact]

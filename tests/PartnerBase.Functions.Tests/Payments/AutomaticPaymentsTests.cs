@@ -5,7 +5,7 @@ using PartnerBase.Functions.Tests.Api;
 
 namespace PartnerBase.Functions.Tests.Payments;
 
-/// <summary>Under dotnet run: approving is enough, the embedded dispatcher and the simulated provider do the rest.</summary>
+/// <summary>As under dotnet run: approving is enough; the relay, the in-memory topic, the payments function (timers every second) and the simulated provider do the rest.</summary>
 public sealed class AutomaticPaymentsTests(ApiFactory factory)
 {
     [Fact]
@@ -42,7 +42,7 @@ public sealed class AutomaticPaymentsTests(ApiFactory factory)
 
     private static async Task<JsonObject> WaitForAsync(TestOrg org, string payoutId, string status)
     {
-        // The one dispatcher of the assembly's app delivers every other test's events too: a generous deadline.
+        // The assembly's one app relays every other test's events too: a generous deadline.
         var clock = Stopwatch.StartNew();
         while (true)
         {

@@ -53,6 +53,7 @@ public sealed class CosmosServer : IAsyncLifetime
         Client = CosmosServices.CreateClient(Options, Requests, isDevelopment: true);
         var database = (await Client.CreateDatabaseIfNotExistsAsync(Database)).Database;
         Container = (await database.CreateContainerIfNotExistsAsync(CosmosServices.PayoutsContainer(ContainerName))).Container;
+        await database.CreateContainerIfNotExistsAsync(CosmosServices.LeasesContainerProperties());
     }
 
     public async ValueTask DisposeAsync()

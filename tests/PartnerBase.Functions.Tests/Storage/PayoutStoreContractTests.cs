@@ -23,6 +23,9 @@ public abstract class PayoutStoreContractTests
     private static readonly Period July = Period.Month(2026, 7);
     private static readonly Period ThirdQuarter = ParsePeriod("2026-Q3");
 
+    // Bounds the event log reads of one test: the log is shared by every test of a run.
+    private const int MaxEventLogReads = 500;
+
     private readonly FakeTimeProvider _time;
     private readonly IPayoutStore _store;
 
@@ -830,6 +833,109 @@ public abstract class PayoutStoreContractTests
     }
 
     [Fact]
+    public async Task ReadEventLogAsync_FromTheStart_ReturnsEventsInCommitOrderAndNoOtherDocuments()
+    {
+        var orgId = NewOrgId();
+        Assert.True(await _store.TryCreatePartnerAsync(NewPartner(orgId, "pt_1"), Cancellation));
+        Assert.True(await _store.TrySaveOrganizationAsync(Settings(orgId, 1), Cancellation));
+        var first = Payout.Create(Draft(orgId, "po_1"), Manager, Now);
+        Assert.True(await _store.TrySaveChangeAsync(first, current: null, Cancellation));
+        Assert.True(await _store.TryCreateIdempotencyRecordAsync(NewRecord(orgId, "key_1"), Cancellation));
+        var second = Payout.Create(Draft(orgId, "po_2"), Manager, Now);
+        Assert.True(await _store.TrySaveChangeAsync(second, current: null, Cancellation));
+        _time.Advance(TimeSpan.FromMinutes(1));
+        var approved = first.Payout.Approve(Approver, Now).Value;
+        Assert.True(await _store.TrySaveChangeAsync(approved, first.Payout, Cancellation));
+        await _store.MarkEventHandledAsync(orgId, "payments", approved.Id, Cancellation);
+        var deleted = second.Payout.Delete(Manager, Now).Value;
+        Assert.True(await _store.TrySaveChangeAsync(deleted, second.Payout, Cancellation));
+        var paid = approved.Payout.MarkPaid(Actor.System, "tr_1", Now).Value;
+        Assert.True(await _store.TrySaveChangeAsync(paid, approved.Payout, Cancellation));
+        await _store.RegisterOrganizationAsync(orgId, Cancellation);
+
+        var (events, position) = await ReadEventsOfAsync(orgId, position: null, count: 5);
+
+        AssertSameEvents([first, second, approved, deleted, paid], events);
+        Assert.DoesNotContain((await _store.ReadEventLogAsync(position, 1_000, Cancellation)).Events, change => change.OrgId == orgId);
+    }
+
+    [Fact]
+    public async Task ReadEventLogAsync_FromReturnedPosition_ReturnsOnlyEventsCommittedAfterIt()
+    {
+        var orgId = NewOrgId();
+        var created = await CreatePayoutAsync(orgId, "po_1");
+        var approved = await SaveAsync(created, created.Approve(Approver, Now));
+        var (_, position) = await ReadEventsOfAsync(orgId, position: null, count: 2);
+
+        _time.Advance(TimeSpan.FromMinutes(1));
+        var paid = approved.MarkPaid(Actor.System, "tr_1", Now).Value;
+        Assert.True(await _store.TrySaveChangeAsync(paid, approved, Cancellation));
+        var other = Payout.Create(Draft(orgId, "po_2"), Manager, Now);
+        Assert.True(await _store.TrySaveChangeAsync(other, current: null, Cancellation));
+
+        var (events, _) = await ReadEventsOfAsync(orgId, position, count: 2);
+
+        AssertSameEvents([paid, other], events);
+    }
+
+    [Fact]
+    public async Task ReadEventLogAsync_NothingNew_ReturnsNoEventsAndAPositionThatSeesLaterEvents()
+    {
+        var orgId = NewOrgId();
+        var created = await CreatePayoutAsync(orgId, "po_1");
+        var (_, position) = await ReadEventsOfAsync(orgId, position: null, count: 1);
+
+        var caughtUp = await ReadToEndAsync(position);
+
+        Assert.Empty(caughtUp.Events);
+        Assert.NotNull(caughtUp.Position);
+        Assert.DoesNotContain((await _store.ReadEventLogAsync(caughtUp.Position, 1_000, Cancellation)).Events, change => change.OrgId == orgId);
+        var approved = created.Approve(Approver, Now).Value;
+        Assert.True(await _store.TrySaveChangeAsync(approved, created, Cancellation));
+        var (events, _) = await ReadEventsOfAsync(orgId, caughtUp.Position, count: 1);
+        AssertSameEvents([approved], events);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task ReadEventLogAsync_Max_BoundsEachReadAndReadingOnReturnsEveryEventInOrder(int max)
+    {
+        var orgId = NewOrgId();
+        await CreatePayoutAsync(orgId, "po_0");
+        var (_, position) = await ReadEventsOfAsync(orgId, position: null, count: 1);
+        await CreatePayoutsAsync(orgId, "po_1", "po_2", "po_3", "po_4", "po_5");
+
+        var (events, _) = await ReadEventsOfAsync(orgId, position, count: 5, max);
+
+        Assert.Equal(["po_1", "po_2", "po_3", "po_4", "po_5"], events.Select(change => change.PayoutId));
+    }
+
+    [Fact]
+    public async Task SaveEventLogPositionAsync_ThenGet_ReturnsThePositionToReadOnFrom()
+    {
+        var orgId = NewOrgId();
+        var reader = "reader-" + Guid.NewGuid().ToString("N")[..12];
+        Assert.Null(await _store.GetEventLogPositionAsync(reader, Cancellation));
+        var created = await CreatePayoutAsync(orgId, "po_1");
+        var (_, position) = await ReadEventsOfAsync(orgId, position: null, count: 1);
+        Assert.NotNull(position);
+
+        await _store.SaveEventLogPositionAsync(reader, position, Cancellation);
+        var approved = created.Approve(Approver, Now).Value;
+        Assert.True(await _store.TrySaveChangeAsync(approved, created, Cancellation));
+
+        var saved = await _store.GetEventLogPositionAsync(reader, Cancellation);
+        Assert.Equal(position, saved);
+        var (events, next) = await ReadEventsOfAsync(orgId, saved, count: 1);
+        AssertSameEvents([approved], events);
+        Assert.NotNull(next);
+        await _store.SaveEventLogPositionAsync(reader, next, Cancellation);
+        Assert.Equal(next, await _store.GetEventLogPositionAsync(reader, Cancellation));
+        Assert.Null(await _store.GetEventLogPositionAsync(reader + "-other", Cancellation));
+    }
+
+    [Fact]
     public async Task TryCreatePartnerAsync_NewId_CanBeReadBack()
     {
         var orgId = NewOrgId();
@@ -1314,6 +1420,44 @@ public abstract class PayoutStoreContractTests
         await SaveAsync(deleted, deleted.Delete(Manager, Now));
         await CreatePayoutAsync(NewOrgId(), "po_1", amount: 8_000);
         return orgId;
+    }
+
+    /// <summary>
+    /// Reads the event log on from <paramref name="position"/> until <paramref name="count"/> events of the organization
+    /// came back, each read within <paramref name="max"/>. The log is global (other tests write to it too), so only the
+    /// organization's events are kept, and positions are opaque.
+    /// </summary>
+    private async Task<(List<PayoutEvent> Events, string? Position)> ReadEventsOfAsync(string orgId, string? position, int count, int max = 1_000)
+    {
+        var events = new List<PayoutEvent>();
+        for (var reads = 1; events.Count < count; reads++)
+        {
+            Assert.True(reads <= MaxEventLogReads, $"Only {events.Count} of the {count} events of {orgId} came back in {MaxEventLogReads} reads.");
+            var page = await _store.ReadEventLogAsync(position, max, Cancellation);
+            Assert.InRange(page.Events.Count, 0, max);
+            events.AddRange(page.Events.Where(change => change.OrgId == orgId));
+            position = page.Position;
+        }
+
+        return (events, position);
+    }
+
+    /// <summary>Reads on from <paramref name="position"/> until a read finds nothing new, and returns that read.</summary>
+    private async Task<EventLogPage> ReadToEndAsync(string? position)
+    {
+        for (var reads = 1; reads <= MaxEventLogReads; reads++)
+        {
+            var page = await _store.ReadEventLogAsync(position, 1_000, Cancellation);
+            if (page.Events.Count == 0)
+            {
+                return page;
+            }
+
+            position = page.Position;
+        }
+
+        Assert.Fail($"The event log still had new events after {MaxEventLogReads} reads.");
+        return null!;
     }
 
     private static IEnumerable<PayoutTotal> Sorted(IEnumerable<PayoutTotal> totals) =>
