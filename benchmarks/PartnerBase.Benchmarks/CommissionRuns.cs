@@ -235,6 +235,12 @@ public static class CommissionRuns
         public Task MarkEventHandledAsync(string orgId, string consumer, string eventId, CancellationToken cancellationToken = default) => inner.MarkEventHandledAsync(orgId, consumer, eventId, cancellationToken);
         public Task RegisterOrganizationAsync(string orgId, CancellationToken cancellationToken = default) => inner.RegisterOrganizationAsync(orgId, cancellationToken);
         public Task<IReadOnlyList<string>> GetOrganizationsAsync(CancellationToken cancellationToken = default) => inner.GetOrganizationsAsync(cancellationToken);
+
+        public Task<EventLogPage> ReadEventLogAsync(string? position, int max, CancellationToken cancellationToken = default) => inner.ReadEventLogAsync(position, max, cancellationToken);
+
+        public Task<string?> GetEventLogPositionAsync(string reader, CancellationToken cancellationToken = default) => inner.GetEventLogPositionAsync(reader, cancellationToken);
+
+        public Task SaveEventLogPositionAsync(string reader, string position, CancellationToken cancellationToken = default) => inner.SaveEventLogPositionAsync(reader, position, cancellationToken);
         public Task<CommissionState?> GetCommissionStateAsync(string orgId, CancellationToken cancellationToken = default) => inner.GetCommissionStateAsync(orgId, cancellationToken);
         public Task<bool> TrySaveCommissionStateAsync(CommissionState state, CancellationToken cancellationToken = default) => inner.TrySaveCommissionStateAsync(state, cancellationToken);
     }
