@@ -104,6 +104,24 @@ public sealed class MalformedRequestTests(ApiFactory factory)
     }
 
     [Fact]
+    public async Task Create_ChunkedBodyOverOneMiB_Returns413AndCreatesNothing()
+    {
+        var org = new TestOrg(factory);
+        var partnerId = await org.CreatePartnerAsync();
+        // No Content-Length: the limit is met while the body is read, not before.
+        var body = new MemoryStream(Encoding.UTF8.GetBytes($$"""{ "partnerId": "{{partnerId}}", "amount": 1, "currency": "USD", "period": "2026-07", "notes": "{{new string('n', 1_100_000)}}" }"""));
+        var content = new StreamContent(body);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/payouts") { Content = content };
+        request.Headers.TransferEncodingChunked = true;
+
+        var response = await org.Manager.SendAsync(request, TestContext.Current.CancellationToken);
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.RequestEntityTooLarge, "payload_too_large");
+        Assert.Empty((await TestOrg.Json(await org.Viewer.GetAsync("/api/payouts", TestContext.Current.CancellationToken)))["data"]!.AsArray());
+    }
+
+    [Fact]
     public async Task Update_WithOnlyAnInvalidField_NamesOnlyThatField()
     {
         var org = new TestOrg(factory);
