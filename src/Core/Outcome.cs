@@ -10,6 +10,7 @@ public enum FailureCode
     InvalidTransition,
     Conflict,
     PreconditionFailed,
+    PayeeNotPayable,
 }
 
 public sealed record Failure(FailureCode Code, string Detail, IReadOnlyDictionary<string, string[]>? Errors = null)

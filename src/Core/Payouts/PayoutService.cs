@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
+using PartnerBase.Core.Organizations;
+using PartnerBase.Core.Partners;
 using PartnerBase.Core.Storage;
 
 namespace PartnerBase.Core.Payouts;
@@ -59,12 +61,43 @@ public sealed class PayoutService(IPayoutStore store, TimeProvider timeProvider)
     /// Applies one change decided by the aggregate. <paramref name="ifMatch"/> holds the versions the caller
     /// accepts (null: any). A concurrent change between load and save makes this a conflict, never a lost update.
     /// </summary>
-    public async Task<Outcome<Payout>> ChangeAsync(
+    public Task<Outcome<Payout>> ChangeAsync(
         string orgId,
         string payoutId,
         IReadOnlyCollection<long>? ifMatch,
         Func<Payout, DateTimeOffset, Outcome<PayoutEvent>> decide,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default) =>
+        ChangeAsync(orgId, payoutId, ifMatch, decide, requirePayable: false, cancellationToken);
+
+    /// <summary>Moves a payout to processing, unless its partner is held by the payable gate (409 <c>payee_not_payable</c>).</summary>
+    public Task<Outcome<Payout>> MarkProcessingAsync(string orgId, string payoutId, IReadOnlyCollection<long>? ifMatch, Actor actor, CancellationToken cancellationToken = default) =>
+        ChangeAsync(orgId, payoutId, ifMatch, (payout, now) => payout.MarkProcessing(actor, now), requirePayable: true, cancellationToken);
+
+    /// <summary>Records a payout as paid, unless its partner is held by the payable gate (409 <c>payee_not_payable</c>).</summary>
+    public Task<Outcome<Payout>> MarkPaidAsync(
+        string orgId, string payoutId, IReadOnlyCollection<long>? ifMatch, Actor actor, string? paymentReference, CancellationToken cancellationToken = default) =>
+        ChangeAsync(orgId, payoutId, ifMatch, (payout, now) => payout.MarkPaid(actor, paymentReference, now), requirePayable: true, cancellationToken);
+
+    /// <summary>Whether the payable gate holds this partner's payouts back under the organization's current settings.</summary>
+    public async Task<bool> IsPaymentBlockedAsync(string orgId, string partnerId, CancellationToken cancellationToken = default)
+    {
+        var partner = await store.GetPartnerAsync(orgId, partnerId, cancellationToken);
+        if (partner is null)
+        {
+            return false;
+        }
+
+        var settings = await store.GetOrganizationAsync(orgId, cancellationToken) ?? OrganizationSettings.Default(orgId);
+        return PayableGate.BlocksPayment(partner, settings);
+    }
+
+    private async Task<Outcome<Payout>> ChangeAsync(
+        string orgId,
+        string payoutId,
+        IReadOnlyCollection<long>? ifMatch,
+        Func<Payout, DateTimeOffset, Outcome<PayoutEvent>> decide,
+        bool requirePayable,
+        CancellationToken cancellationToken)
     {
         var payout = await store.GetPayoutAsync(orgId, payoutId, cancellationToken);
         if (payout is null)
@@ -81,6 +114,14 @@ public sealed class PayoutService(IPayoutStore store, TimeProvider timeProvider)
         if (!decision.Succeeded)
         {
             return decision.Failure!;
+        }
+
+        // Checked only for a legal move, so an illegal one still reads as invalid_transition.
+        if (requirePayable && await IsPaymentBlockedAsync(orgId, payout.PartnerId, cancellationToken))
+        {
+            return new Failure(
+                FailureCode.PayeeNotPayable,
+                $"Partner '{payout.PartnerId}' has no verified tax form, which the organization requires before a payout moves to processing or paid.");
         }
 
         return await store.TrySaveChangeAsync(decision.Value, payout, cancellationToken)

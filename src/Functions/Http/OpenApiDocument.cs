@@ -24,6 +24,13 @@ public sealed class QueryParameterAttribute(string name, string description) : A
 }
 
 /// <summary>
+/// A field of a response that a request may not set: the request binds it only to refuse it by name, and the
+/// document leaves it out of the request's schema.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class ResponseOnlyAttribute : Attribute;
+
+/// <summary>
 /// The OpenAPI document of the HTTP functions, made by ASP.NET Core's generator (Microsoft.AspNetCore.OpenApi). The
 /// generator describes endpoints; the functions are not endpoints of this app's pipeline (the worker routes them),
 /// so each function is described by an endpoint built from its own method and attributes — its route and methods
@@ -198,6 +205,12 @@ public static class OpenApiServices
         foreach (var property in typeInfo.Properties.Where(p => schema.Properties.ContainsKey(p.Name)))
         {
             var attributes = property.AttributeProvider;
+            if (attributes?.IsDefined(typeof(ResponseOnlyAttribute), inherit: true) == true)
+            {
+                schema.Properties.Remove(property.Name);
+                continue;
+            }
+
             var isRequired = isRequest
                 ? attributes?.IsDefined(typeof(RequiredAttribute), inherit: true) == true
                 : attributes?.GetCustomAttributes(typeof(JsonIgnoreAttribute), inherit: true).OfType<JsonIgnoreAttribute>()

@@ -9,10 +9,14 @@ using PartnerBase.Functions.Security;
 
 namespace PartnerBase.Functions.Organizations;
 
-public sealed record OrganizationResponse(string OrgId, IReadOnlyDictionary<string, long> MinimumPayouts, bool AutomaticPayments, IReadOnlyList<string> ApproverEmails);
+public sealed record OrganizationResponse(
+    string OrgId,
+    IReadOnlyDictionary<string, long> MinimumPayouts,
+    bool AutomaticPayments,
+    IReadOnlyList<string> ApproverEmails,
+    bool RequireVerifiedTaxForm);
 
-/// <summary>Replaces each field given; absent fields stay as they are.</summary>
-/// <summary>A merge patch: null minimumPayouts or approverEmails clears them.</summary>
+/// <summary>A merge patch: absent fields stay as they are; null minimumPayouts or approverEmails clears them; a null switch is refused.</summary>
 public sealed class UpdateOrganizationRequest : PatchRequest
 {
     public Dictionary<string, long>? MinimumPayouts { get; set => field = Set(value); }
@@ -20,6 +24,9 @@ public sealed class UpdateOrganizationRequest : PatchRequest
     public bool? AutomaticPayments { get; set => field = Set(value); }
 
     public List<string>? ApproverEmails { get; set => field = Set(value); }
+
+    /// <summary>Hold payouts of partners without a verified tax form (CONTRACT §8); may not be null.</summary>
+    public bool? RequireVerifiedTaxForm { get; set => field = Set(value); }
 }
 
 /// <summary>The organization settings of CONTRACT §5.</summary>
@@ -80,7 +87,7 @@ public sealed class OrganizationFunctions(IPayoutStore store)
             }
         }
 
-        request.RejectNulls(errors, "automaticPayments");
+        request.RejectNulls(errors, "automaticPayments", "requireVerifiedTaxForm");
         if (errors.Any)
         {
             return Problems.From(errors.ToFailure());
@@ -96,6 +103,7 @@ public sealed class OrganizationFunctions(IPayoutStore store)
         {
             MinimumPayouts = request.IsNull("minimumPayouts") ? new Dictionary<string, long>() : request.MinimumPayouts ?? current.MinimumPayouts,
             AutomaticPayments = request.AutomaticPayments ?? current.AutomaticPayments,
+            RequireVerifiedTaxForm = request.RequireVerifiedTaxForm ?? current.RequireVerifiedTaxForm,
             ApproverEmails = request.IsNull("approverEmails") ? [] : request.ApproverEmails?.Distinct(StringComparer.OrdinalIgnoreCase).ToList() ?? current.ApproverEmails,
             Version = current.Version + 1,
         };
@@ -109,5 +117,5 @@ public sealed class OrganizationFunctions(IPayoutStore store)
     }
 
     private static OrganizationResponse ToResponse(OrganizationSettings settings) =>
-        new(settings.OrgId, settings.MinimumPayouts, settings.AutomaticPayments, settings.ApproverEmails);
+        new(settings.OrgId, settings.MinimumPayouts, settings.AutomaticPayments, settings.ApproverEmails, settings.RequireVerifiedTaxForm);
 }

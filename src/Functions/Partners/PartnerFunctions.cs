@@ -1,7 +1,9 @@
 using System.ComponentModel.DataAnnotations;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using PartnerBase.Core.Organizations;
 using PartnerBase.Core.Partners;
 using PartnerBase.Core.Payouts;
 using PartnerBase.Core.Storage;
@@ -12,9 +14,23 @@ using PartnerBase.Functions.Security;
 
 namespace PartnerBase.Functions.Partners;
 
-public sealed record CreatePartnerRequest(string? Id, [property: Required] string? Name, [property: Required] string? Email, [property: Required] int? CommissionRateBps, string? PayoutCurrency, string? PayoutAccountId);
+public sealed record CreatePartnerRequest(
+    string? Id,
+    [property: Required] string? Name,
+    [property: Required] string? Email,
+    [property: Required] int? CommissionRateBps,
+    string? PayoutCurrency,
+    string? PayoutAccountId,
+    TaxFormStatus? TaxFormStatus)
+{
+    [ResponseOnly]
+    public JsonElement Payable { get; init; }
 
-/// <summary>A partial update; an empty string clears <c>payoutCurrency</c> or <c>payoutAccountId</c>.</summary>
+    [ResponseOnly]
+    public JsonElement PayableBlockers { get; init; }
+}
+
+/// <summary>A partial update; an empty string clears <c>payoutCurrency</c> or <c>payoutAccountId</c>; <c>taxFormStatus</c> may not be null.</summary>
 public sealed class UpdatePartnerRequest : PatchRequest
 {
     public string? Name { get; set => field = Set(value); }
@@ -28,6 +44,15 @@ public sealed class UpdatePartnerRequest : PatchRequest
 
     /// <summary>Null or "" clears it (automatic payments then leave the partner's payouts to finance).</summary>
     public string? PayoutAccountId { get; set => field = Set(value); }
+
+    /// <summary>May not be null.</summary>
+    public TaxFormStatus? TaxFormStatus { get; set => field = Set(value); }
+
+    [ResponseOnly]
+    public JsonElement Payable { get; set; }
+
+    [ResponseOnly]
+    public JsonElement PayableBlockers { get; set; }
 }
 
 public sealed record PartnerResponse(
@@ -37,6 +62,9 @@ public sealed record PartnerResponse(
     int CommissionRateBps,
     string? PayoutCurrency,
     string? PayoutAccountId,
+    TaxFormStatus TaxFormStatus,
+    bool Payable,
+    IReadOnlyList<PayableBlocker> PayableBlockers,
     DateTime CreatedAt,
     DateTime UpdatedAt,
     long Version);
@@ -66,7 +94,8 @@ public sealed partial class PartnerFunctions(IPayoutStore store, PayoutService p
         }
 
         var result = await store.ListPartnersAsync(caller.OrgId, page!, cancellationToken);
-        return TypedResults.Ok(new PageResponse<PartnerResponse>(result.Items.Select(ToResponse).ToList(), Cursor.Encode(result.Next)));
+        var settings = await SettingsAsync(caller.OrgId, cancellationToken);
+        return TypedResults.Ok(new PageResponse<PartnerResponse>(result.Items.Select(p => ToResponse(p, settings)).ToList(), Cursor.Encode(result.Next)));
     }
 
     [Function(nameof(CreatePartner))]
@@ -93,13 +122,14 @@ public sealed partial class PartnerFunctions(IPayoutStore store, PayoutService p
         var rate = CommissionRate(errors, request.CommissionRateBps, required: true);
         var currency = errors.Currency("payoutCurrency", request.PayoutCurrency, required: false);
         var account = errors.Text("payoutAccountId", request.PayoutAccountId, MaxAccountIdLength);
+        RejectReadOnly(errors, request.Payable, request.PayableBlockers);
         if (errors.Any)
         {
             return Problems.From(errors.ToFailure());
         }
 
         var now = timeProvider.GetUtcNow();
-        var partner = new Partner(id, caller.OrgId, name!, email!, rate!.Value, currency, NullIfEmpty(account), now, now, 1);
+        var partner = new Partner(id, caller.OrgId, name!, email!, rate!.Value, currency, NullIfEmpty(account), now, now, 1, request.TaxFormStatus ?? TaxFormStatus.Missing);
         if (!await store.TryCreatePartnerAsync(partner, cancellationToken))
         {
             return Problems.From(Failure.Conflict($"A partner with id '{id}' already exists."));
@@ -109,7 +139,7 @@ public sealed partial class PartnerFunctions(IPayoutStore store, PayoutService p
         await store.RegisterOrganizationAsync(caller.OrgId, cancellationToken);
 
         httpContext.Response.Headers.ETag = ETags.For(partner.Version);
-        return TypedResults.Created($"/api/partners/{Uri.EscapeDataString(id)}", ToResponse(partner));
+        return TypedResults.Created($"/api/partners/{Uri.EscapeDataString(id)}", ToResponse(partner, await SettingsAsync(caller.OrgId, cancellationToken)));
     }
 
     [Function(nameof(GetPartner))]
@@ -129,7 +159,7 @@ public sealed partial class PartnerFunctions(IPayoutStore store, PayoutService p
         }
 
         httpContext.Response.Headers.ETag = ETags.For(partner.Version);
-        return TypedResults.Ok(ToResponse(partner));
+        return TypedResults.Ok(ToResponse(partner, await SettingsAsync(caller.OrgId, cancellationToken)));
     }
 
     [Function(nameof(UpdatePartner))]
@@ -150,7 +180,8 @@ public sealed partial class PartnerFunctions(IPayoutStore store, PayoutService p
         var rate = CommissionRate(errors, request.CommissionRateBps, required: false);
         var currency = string.IsNullOrEmpty(request.PayoutCurrency) ? null : errors.Currency("payoutCurrency", request.PayoutCurrency, required: false);
         var account = errors.Text("payoutAccountId", request.PayoutAccountId, MaxAccountIdLength);
-        request.RejectNulls(errors, "name", "email", "commissionRateBps");
+        request.RejectNulls(errors, "name", "email", "commissionRateBps", "taxFormStatus");
+        RejectReadOnly(errors, request.Payable, request.PayableBlockers);
         if (errors.Any)
         {
             return Problems.From(errors.ToFailure());
@@ -174,6 +205,7 @@ public sealed partial class PartnerFunctions(IPayoutStore store, PayoutService p
             CommissionRateBps = rate ?? current.CommissionRateBps,
             PayoutCurrency = request.PayoutCurrency is null && !request.IsNull("payoutCurrency") ? current.PayoutCurrency : currency,
             PayoutAccountId = account is null && !request.IsNull("payoutAccountId") ? current.PayoutAccountId : NullIfEmpty(account),
+            TaxFormStatus = request.TaxFormStatus ?? current.TaxFormStatus,
             UpdatedAt = timeProvider.GetUtcNow(),
             Version = current.Version + 1,
         };
@@ -183,7 +215,7 @@ public sealed partial class PartnerFunctions(IPayoutStore store, PayoutService p
         }
 
         httpContext.Response.Headers.ETag = ETags.For(updated.Version);
-        return TypedResults.Ok(ToResponse(updated));
+        return TypedResults.Ok(ToResponse(updated, await SettingsAsync(caller.OrgId, cancellationToken)));
     }
 
     [Function(nameof(GetPartnerPayoutSummary))]
@@ -218,18 +250,41 @@ public sealed partial class PartnerFunctions(IPayoutStore store, PayoutService p
         return rate;
     }
 
+    /// <summary><c>payable</c> and <c>payableBlockers</c> are computed on read; a request that sets them is refused, not ignored.</summary>
+    private static void RejectReadOnly(RequestErrors errors, JsonElement payable, JsonElement payableBlockers)
+    {
+        foreach (var (field, value) in new[] { ("payable", payable), ("payableBlockers", payableBlockers) })
+        {
+            // Undefined: the body left the field out (a JSON null is a Null element, and refused like any value).
+            if (value.ValueKind != JsonValueKind.Undefined)
+            {
+                errors.Add(field, "Read-only: computed from the partner and the organization's settings.");
+            }
+        }
+    }
+
+    private async Task<OrganizationSettings> SettingsAsync(string orgId, CancellationToken cancellationToken) =>
+        await store.GetOrganizationAsync(orgId, cancellationToken) ?? OrganizationSettings.Default(orgId);
+
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
-    private static PartnerResponse ToResponse(Partner partner) => new(
-        partner.Id,
-        partner.Name,
-        partner.Email,
-        partner.CommissionRateBps,
-        partner.PayoutCurrency?.Code,
-        partner.PayoutAccountId,
-        partner.CreatedAt.UtcDateTime,
-        partner.UpdatedAt.UtcDateTime,
-        partner.Version);
+    private static PartnerResponse ToResponse(Partner partner, OrganizationSettings settings)
+    {
+        var blockers = PayableGate.Blockers(partner, settings);
+        return new(
+            partner.Id,
+            partner.Name,
+            partner.Email,
+            partner.CommissionRateBps,
+            partner.PayoutCurrency?.Code,
+            partner.PayoutAccountId,
+            partner.TaxFormStatus,
+            blockers.Count == 0,
+            blockers,
+            partner.CreatedAt.UtcDateTime,
+            partner.UpdatedAt.UtcDateTime,
+            partner.Version);
+    }
 
     [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
     private static partial Regex PartnerId();

@@ -179,18 +179,20 @@ public sealed class PayoutFunctions(PayoutService payouts, IPayoutStore store, T
     [RequirePermission(Permissions.Pay)]
     [Tags("Payouts")]
     [EndpointSummary("Mark an approved or failed payout as processing")]
+    [EndpointDescription("409 payee_not_payable while the partner has no verified tax form and the organization requires one; nothing changes.")]
     [ProblemResponses(404, 409, 412)]
     public Task<PayoutResult> MarkPayoutProcessing(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "payouts/{id}/mark-processing")] HttpRequest request, string id, CancellationToken cancellationToken)
     {
         var caller = request.Caller();
-        return ChangeAsync(request, id, (payout, now) => payout.MarkProcessing(caller.Actor, now), cancellationToken);
+        return ChangeAsync(request, (ifMatch, token) => payouts.MarkProcessingAsync(caller.OrgId, id, ifMatch, caller.Actor, token), cancellationToken);
     }
 
     [Function(nameof(MarkPayoutPaid))]
     [RequirePermission(Permissions.Pay)]
     [Tags("Payouts")]
     [EndpointSummary("Record that a payout was paid")]
+    [EndpointDescription("409 payee_not_payable while the partner has no verified tax form and the organization requires one; nothing changes.")]
     [Consumes(typeof(MarkPaidRequest), "application/json", IsOptional = true)]
     [ProblemResponses(400, 404, 409, 412, 413, 415)]
     public async Task<PayoutResult> MarkPayoutPaid(
@@ -202,7 +204,7 @@ public sealed class PayoutFunctions(PayoutService payouts, IPayoutStore store, T
         var reference = errors.Text("paymentReference", body?.PaymentReference, 255);
         return errors.Any
             ? Problems.From(errors.ToFailure())
-            : await ChangeAsync(request, id, (payout, now) => payout.MarkPaid(caller.Actor, reference, now), cancellationToken);
+            : await ChangeAsync(request, (ifMatch, token) => payouts.MarkPaidAsync(caller.OrgId, id, ifMatch, caller.Actor, reference, token), cancellationToken);
     }
 
     [Function(nameof(MarkPayoutFailed))]
@@ -323,6 +325,10 @@ public sealed class PayoutFunctions(PayoutService payouts, IPayoutStore store, T
     private async Task<PayoutResult> ChangeAsync(
         HttpRequest request, string id, Func<Payout, DateTimeOffset, Outcome<PayoutEvent>> decide, CancellationToken cancellationToken) =>
         ToResult(request, await payouts.ChangeAsync(request.Caller().OrgId, id, ETags.IfMatch(request), decide, cancellationToken));
+
+    private static async Task<PayoutResult> ChangeAsync(
+        HttpRequest request, Func<IReadOnlyCollection<long>?, CancellationToken, Task<Outcome<Payout>>> change, CancellationToken cancellationToken) =>
+        ToResult(request, await change(ETags.IfMatch(request), cancellationToken));
 
     private static PayoutResult ToResult(HttpRequest request, Outcome<Payout> outcome)
     {

@@ -61,6 +61,12 @@ public sealed class MalformedRequestTests(ApiFactory factory)
         { "organization lower-case minimum currency", "PATCH", "/api/organization", """{ "minimumPayouts": { "usd": 5 } }""", 400, "minimumPayouts" },
         { "organization bad approver email", "PATCH", "/api/organization", """{ "approverEmails": ["nobody"] }""", 400, "approverEmails" },
         { "organization automaticPayments as string", "PATCH", "/api/organization", """{ "automaticPayments": "yes" }""", 400, "automaticPayments" },
+        { "organization requireVerifiedTaxForm as string", "PATCH", "/api/organization", """{ "requireVerifiedTaxForm": "yes" }""", 400, "requireVerifiedTaxForm" },
+        { "organization requireVerifiedTaxForm null", "PATCH", "/api/organization", """{ "requireVerifiedTaxForm": null }""", 400, "requireVerifiedTaxForm" },
+        { "partner unknown taxFormStatus", "POST", "/api/partners", """{ "name": "P", "email": "p@example.com", "commissionRateBps": 100, "taxFormStatus": "bogus" }""", 400, "taxFormStatus" },
+        { "partner taxFormStatus as number", "PATCH", "/api/partners/{partner}", """{ "taxFormStatus": 2 }""", 400, "taxFormStatus" },
+        { "partner sets payable", "POST", "/api/partners", """{ "name": "P", "email": "p@example.com", "commissionRateBps": 100, "payable": true }""", 400, "payable" },
+        { "partner update sets payableBlockers", "PATCH", "/api/partners/{partner}", """{ "payableBlockers": [] }""", 400, "payableBlockers" },
     };
 
     [Theory]
@@ -72,7 +78,7 @@ public sealed class MalformedRequestTests(ApiFactory factory)
         var partnerId = await org.CreatePartnerAsync();
         var payoutId = (await org.CreatePayoutAsync(partnerId))["id"]!.GetValue<string>();
         var before = await SnapshotAsync(org);
-        using var request = new HttpRequestMessage(new HttpMethod(method), path.Replace("{payout}", payoutId, StringComparison.Ordinal))
+        using var request = new HttpRequestMessage(new HttpMethod(method), path.Replace("{payout}", payoutId, StringComparison.Ordinal).Replace("{partner}", partnerId, StringComparison.Ordinal))
         {
             Content = method == "GET" ? null : new StringContent(body.Replace("{partner}", partnerId, StringComparison.Ordinal), Encoding.UTF8, "application/json"),
         };

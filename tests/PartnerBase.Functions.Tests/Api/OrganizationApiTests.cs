@@ -16,6 +16,23 @@ public sealed class OrganizationApiTests(ApiFactory factory)
         Assert.Empty(settings["minimumPayouts"]!.AsObject());
         Assert.False(settings["automaticPayments"]!.GetValue<bool>());
         Assert.Empty(settings["approverEmails"]!.AsArray());
+        Assert.False(settings["requireVerifiedTaxForm"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task Patch_RequireVerifiedTaxForm_IsStoredAndNullIsRejected()
+    {
+        var ct = TestContext.Current.CancellationToken;
+
+        var set = await _org.Admin.PatchAsJsonAsync("/api/organization", new { requireVerifiedTaxForm = true }, ct);
+        var nulled = await _org.Admin.PatchAsync("/api/organization", new StringContent("""{ "requireVerifiedTaxForm": null }""", System.Text.Encoding.UTF8, "application/json"), ct);
+
+        Assert.Equal(HttpStatusCode.OK, set.StatusCode);
+        Assert.True((await TestOrg.Json(set))["requireVerifiedTaxForm"]!.GetValue<bool>());
+        await ProblemAssert.IsValidationProblemAsync(nulled, "requireVerifiedTaxForm");
+        var settings = await TestOrg.Json(await _org.Viewer.GetAsync("/api/organization", ct));
+        Assert.True(settings["requireVerifiedTaxForm"]!.GetValue<bool>());
+        Assert.False(settings["automaticPayments"]!.GetValue<bool>());
     }
 
     [Fact]

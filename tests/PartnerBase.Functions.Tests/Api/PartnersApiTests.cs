@@ -82,6 +82,112 @@ public sealed class PartnersApiTests(ApiFactory factory)
         Assert.Equal(2, partner["version"]!.GetValue<long>());
     }
 
+    [Fact]
+    public async Task Create_WithoutTaxFormStatus_IsMissingAndPayableUnderDefaultSettings()
+    {
+        var id = await _org.CreatePartnerAsync();
+
+        var partner = await TestOrg.Json(await _org.Viewer.GetAsync($"/api/partners/{id}", TestContext.Current.CancellationToken));
+
+        Assert.Equal("missing", partner["taxFormStatus"]!.GetValue<string>());
+        Assert.True(partner["payable"]!.GetValue<bool>());
+        Assert.Empty(partner["payableBlockers"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task TaxFormStatus_SetOnCreateAndPatch_IsReadBackEverywhere()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var created = await _org.Manager.PostAsJsonAsync("/api/partners", new { id = "taxed", name = "T", email = "t@example.com", commissionRateBps = 100, taxFormStatus = "submitted" }, ct);
+        Assert.Equal("submitted", (await TestOrg.Json(created))["taxFormStatus"]!.GetValue<string>());
+
+        var patched = await _org.Manager.PatchAsJsonAsync("/api/partners/taxed", new { taxFormStatus = "verified" }, ct);
+        var untouched = await _org.Manager.PatchAsJsonAsync("/api/partners/taxed", new { name = "Renamed" }, ct);
+
+        Assert.Equal("verified", (await TestOrg.Json(patched))["taxFormStatus"]!.GetValue<string>());
+        Assert.Equal("verified", (await TestOrg.Json(untouched))["taxFormStatus"]!.GetValue<string>());
+        Assert.Equal("verified", (await TestOrg.Json(await _org.Viewer.GetAsync("/api/partners/taxed", ct)))["taxFormStatus"]!.GetValue<string>());
+        var listed = (await TestOrg.Json(await _org.Viewer.GetAsync("/api/partners", ct)))["data"]!.AsArray().Single()!;
+        Assert.Equal("verified", listed["taxFormStatus"]!.GetValue<string>());
+        Assert.Equal(3, listed["version"]!.GetValue<long>());
+    }
+
+    [Theory]
+    [InlineData(false, "missing", false, null, "")]
+    [InlineData(false, "submitted", true, "acct_1", "")]
+    [InlineData(true, "missing", false, null, "tax_form_not_verified")]
+    [InlineData(true, "submitted", false, "acct_1", "tax_form_not_verified")]
+    [InlineData(true, "verified", false, null, "")]
+    [InlineData(false, "missing", true, null, "no_payout_account")]
+    [InlineData(true, "verified", true, null, "no_payout_account")]
+    [InlineData(true, "submitted", true, null, "tax_form_not_verified,no_payout_account")]
+    [InlineData(true, "verified", true, "acct_1", "")]
+    public async Task Payable_FollowsTaxFormAndAccountUnderTheOrganizationsSettings(
+        bool requireVerifiedTaxForm, string taxFormStatus, bool automaticPayments, string? account, string expectedBlockers)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await TestOrg.ExpectAsync(await _org.Admin.PatchAsJsonAsync("/api/organization", new { requireVerifiedTaxForm, automaticPayments }, ct), HttpStatusCode.OK);
+        var created = await _org.Manager.PostAsJsonAsync("/api/partners", new { id = "gated", name = "G", email = "g@example.com", commissionRateBps = 100, taxFormStatus, payoutAccountId = account }, ct);
+
+        var fromCreate = await TestOrg.Json(created);
+        var fromGet = await TestOrg.Json(await _org.Viewer.GetAsync("/api/partners/gated", ct));
+        var fromList = (await TestOrg.Json(await _org.Viewer.GetAsync("/api/partners", ct)))["data"]!.AsArray().Single()!.AsObject();
+
+        string[] expected = expectedBlockers.Length == 0 ? [] : expectedBlockers.Split(',');
+        foreach (var partner in new[] { fromCreate, fromGet, fromList })
+        {
+            Assert.Equal(expected, partner["payableBlockers"]!.AsArray().Select(b => b!.GetValue<string>()));
+            Assert.Equal(expected.Length == 0, partner["payable"]!.GetValue<bool>());
+        }
+    }
+
+    [Fact]
+    public async Task Payable_IsRecomputedWhenTheOrganizationsSettingsChange()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var id = await _org.CreatePartnerAsync();
+        await _org.Admin.PatchAsJsonAsync("/api/organization", new { requireVerifiedTaxForm = true }, ct);
+
+        var blocked = await TestOrg.Json(await _org.Viewer.GetAsync($"/api/partners/{id}", ct));
+        var verified = await TestOrg.Json(await _org.Manager.PatchAsJsonAsync($"/api/partners/{id}", new { taxFormStatus = "verified" }, ct));
+
+        Assert.False(blocked["payable"]!.GetValue<bool>());
+        Assert.Equal(["tax_form_not_verified"], blocked["payableBlockers"]!.AsArray().Select(b => b!.GetValue<string>()));
+        Assert.True(verified["payable"]!.GetValue<bool>());
+        Assert.Empty(verified["payableBlockers"]!.AsArray());
+    }
+
+    [Theory]
+    [InlineData("""{ "payable": true }""", "payable")]
+    [InlineData("""{ "payableBlockers": [] }""", "payableBlockers")]
+    [InlineData("""{ "taxFormStatus": null }""", "taxFormStatus")]
+    [InlineData("""{ "taxFormStatus": "bogus" }""", "taxFormStatus")]
+    public async Task Update_ReadOnlyOrInvalidPayableFields_Returns400AndChangesNothing(string body, string field)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var id = await _org.CreatePartnerAsync();
+
+        var response = await _org.Manager.PatchAsync($"/api/partners/{id}", Body(body), ct);
+
+        var problem = await ProblemAssert.IsValidationProblemAsync(response, field);
+        Assert.Equal([field], problem["errors"]!.AsObject().Select(e => e.Key));
+        var partner = await TestOrg.Json(await _org.Viewer.GetAsync($"/api/partners/{id}", ct));
+        Assert.Equal(1, partner["version"]!.GetValue<long>());
+        Assert.Equal("missing", partner["taxFormStatus"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Create_SettingPayable_Returns400AndCreatesNothing()
+    {
+        var ct = TestContext.Current.CancellationToken;
+
+        var response = await _org.Manager.PostAsync("/api/partners", Body("""{ "id": "sneaky", "name": "S", "email": "s@example.com", "commissionRateBps": 1, "payable": true, "payableBlockers": [] }"""), ct);
+
+        var problem = await ProblemAssert.IsValidationProblemAsync(response, "payable");
+        Assert.Equal(["payable", "payableBlockers"], problem["errors"]!.AsObject().Select(e => e.Key).Order(StringComparer.Ordinal));
+        await ProblemAssert.IsProblemAsync(await _org.Viewer.GetAsync("/api/partners/sneaky", ct), HttpStatusCode.NotFound, "not_found");
+    }
+
     private static StringContent Body(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
 
     [Fact]

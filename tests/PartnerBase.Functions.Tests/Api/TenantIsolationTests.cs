@@ -15,7 +15,8 @@ public sealed class TenantIsolationTests(ApiFactory factory)
         var pending = (await victim.CreatePayoutAsync(partnerId))["id"]!.GetValue<string>();
         var approved = (await victim.CreatePayoutAsync(partnerId))["id"]!.GetValue<string>();
         await victim.ActAsync(victim.Approver, approved, "approve");
-        await victim.Admin.PatchAsJsonAsync("/api/organization", new { approverEmails = new[] { "boss@victim.example" } }, ct);
+        await victim.Admin.PatchAsJsonAsync("/api/organization", new { approverEmails = new[] { "boss@victim.example" }, requireVerifiedTaxForm = true }, ct);
+        await victim.Manager.PatchAsJsonAsync($"/api/partners/{partnerId}", new { taxFormStatus = "submitted" }, ct);
         var before = await SnapshotAsync(victim);
         var attacker = new TestOrg(factory).Client("intruder", "admin");
 
@@ -36,7 +37,7 @@ public sealed class TenantIsolationTests(ApiFactory factory)
         {
             using var request = new HttpRequestMessage(new HttpMethod(method), path)
             {
-                Content = method is "PATCH" or "POST" ? JsonContent.Create(new { amount = 1, name = "pwned" }) : null,
+                Content = method is "PATCH" or "POST" ? JsonContent.Create(new { amount = 1, name = "pwned", taxFormStatus = "verified" }) : null,
             };
             await ProblemAssert.IsProblemAsync(await attacker.SendAsync(request, ct), HttpStatusCode.NotFound, "not_found");
         }
@@ -55,8 +56,14 @@ public sealed class TenantIsolationTests(ApiFactory factory)
         Assert.Equal("not_found", bulk["skipped"]![0]!["code"]!.GetValue<string>());
         var create = await attacker.PostAsJsonAsync("/api/payouts", new { partnerId, amount = 1, currency = "USD", period = "2026-07" }, ct);
         await ProblemAssert.IsValidationProblemAsync(create, "partnerId");
-        var settings = await TestOrg.Json(await attacker.PatchAsJsonAsync("/api/organization", new { automaticPayments = true }, ct));
+        var settings = await TestOrg.Json(await attacker.PatchAsJsonAsync("/api/organization", new { automaticPayments = true, requireVerifiedTaxForm = false }, ct));
         Assert.NotEqual(victim.Id, settings["orgId"]!.GetValue<string>());
+        var sameId = await attacker.PostAsJsonAsync("/api/partners", new { id = partnerId, name = "Twin", email = "t@example.com", commissionRateBps = 1, taxFormStatus = "verified", payoutAccountId = "acct_twin" }, ct);
+        Assert.Equal(HttpStatusCode.Created, sameId.StatusCode);
+        Assert.Empty((await TestOrg.Json(sameId))["payableBlockers"]!.AsArray());
+        var victimPartner = await TestOrg.Json(await victim.Viewer.GetAsync($"/api/partners/{partnerId}", ct));
+        Assert.Equal("submitted", victimPartner["taxFormStatus"]!.GetValue<string>());
+        Assert.Equal(["tax_form_not_verified"], victimPartner["payableBlockers"]!.AsArray().Select(b => b!.GetValue<string>()));
 
         Assert.Equal(before, await SnapshotAsync(victim));
     }

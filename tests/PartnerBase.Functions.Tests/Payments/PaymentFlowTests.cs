@@ -5,6 +5,7 @@ using PartnerBase.Core.Payments;
 using PartnerBase.Core.Payouts;
 using PartnerBase.Core.Storage;
 using PartnerBase.Functions.Events;
+using Microsoft.Extensions.Logging;
 using PartnerBase.Functions.Payments;
 
 namespace PartnerBase.Functions.Tests.Payments;
@@ -16,6 +17,7 @@ public sealed class PaymentFlowTests
     private readonly InMemoryPayoutStore _store = new(TimeProvider.System);
     private readonly PayoutService _payouts;
     private readonly SimulatedPaymentGateway _bank = new(TimeProvider.System);
+    private readonly ListLogger _log = new();
 
     public PaymentFlowTests() => _payouts = new PayoutService(_store, TimeProvider.System);
 
@@ -104,17 +106,59 @@ public sealed class PaymentFlowTests
         Assert.Equal(PayoutStatus.Approved, (await _store.GetPayoutAsync(OrgId, approved.PayoutId, TestContext.Current.CancellationToken))!.Status);
     }
 
-    private EventDelivery Delivery(IPaymentGateway gateway) =>
-        new([new PaymentsConsumer(new PaymentService(_store, _payouts, gateway))], _store);
+    [Fact]
+    public async Task Approved_PartnerWithoutVerifiedTaxForm_StaysApprovedUntilVerifiedAndReleasedThenIsPaidOnce()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var approved = await ApprovedPayoutAsync("acct_ok_gate", requireVerifiedTaxForm: true);
+        var delivery = Delivery(_bank);
 
-    private async Task<DeliveredEvent> ApprovedPayoutAsync(string? account, bool automaticPayments = true)
+        await delivery.DeliverAsync("payments", approved, ct);
+        var held = (await _store.GetPayoutAsync(OrgId, approved.PayoutId, ct))!;
+        var blocked = await _payouts.MarkProcessingAsync(OrgId, approved.PayoutId, null, Actor.User("finance-1"), ct);
+        var partner = (await _store.GetPartnerAsync(OrgId, held.PartnerId, ct))!;
+        await _store.TryUpdatePartnerAsync(partner with { TaxFormStatus = TaxFormStatus.Verified, Version = partner.Version + 1 }, ct);
+        var released = (await _payouts.MarkProcessingAsync(OrgId, approved.PayoutId, null, Actor.User("finance-1"), ct)).Value;
+        var processingEvent = Delivered((await _store.GetPayoutEventsAsync(OrgId, approved.PayoutId, released.Version - 1, ct)).Single());
+        await delivery.DeliverAsync("payments", processingEvent, ct);
+        await delivery.DeliverAsync("payments", approved, ct);
+
+        Assert.Equal(PayoutStatus.Approved, held.Status);
+        Assert.Equal(2, held.Version);
+        Assert.Equal(FailureCode.PayeeNotPayable, blocked.Failure?.Code);
+        Assert.Contains(_log.Messages, m => m.Contains(approved.PayoutId, StringComparison.Ordinal) && m.Contains("payee_not_payable", StringComparison.Ordinal));
+        Assert.Equal(1, _bank.TransferCount);
+        var paid = (await _store.GetPayoutAsync(OrgId, approved.PayoutId, ct))!;
+        Assert.Equal(PayoutStatus.Paid, paid.Status);
+        var history = await _store.GetPayoutEventsAsync(OrgId, approved.PayoutId, cancellationToken: ct);
+        Assert.Equal([PayoutAction.Create, PayoutAction.Approve, PayoutAction.MarkProcessing, PayoutAction.MarkPaid], history.Select(e => e.Action));
+        Assert.Equal(Actor.User("finance-1"), history[2].Actor);
+    }
+
+    [Fact]
+    public async Task Approved_VerifiedPartnerUnderRequiredTaxForm_IsPaidAutomatically()
+    {
+        var approved = await ApprovedPayoutAsync("acct_ok_verified", requireVerifiedTaxForm: true, taxFormStatus: TaxFormStatus.Verified);
+
+        await Delivery(_bank).DeliverAsync("payments", approved, TestContext.Current.CancellationToken);
+
+        Assert.Equal(1, _bank.TransferCount);
+        Assert.Equal(PayoutStatus.Paid, (await _store.GetPayoutAsync(OrgId, approved.PayoutId, TestContext.Current.CancellationToken))!.Status);
+        Assert.Empty(_log.Messages);
+    }
+
+    private EventDelivery Delivery(IPaymentGateway gateway) =>
+        new([new PaymentsConsumer(new PaymentService(_store, _payouts, gateway), _log)], _store);
+
+    private async Task<DeliveredEvent> ApprovedPayoutAsync(
+        string? account, bool automaticPayments = true, bool requireVerifiedTaxForm = false, TaxFormStatus taxFormStatus = TaxFormStatus.Missing)
     {
         var ct = TestContext.Current.CancellationToken;
         var now = DateTimeOffset.UtcNow;
         var partnerId = "pt_" + Guid.NewGuid().ToString("N")[..8];
-        await _store.TryCreatePartnerAsync(new Partner(partnerId, OrgId, "P", "p@example.com", 1000, null, account, now, now, 1), ct);
+        await _store.TryCreatePartnerAsync(new Partner(partnerId, OrgId, "P", "p@example.com", 1000, null, account, now, now, 1, taxFormStatus), ct);
         var settings = await _store.GetOrganizationAsync(OrgId, ct) ?? OrganizationSettings.Default(OrgId);
-        await _store.TrySaveOrganizationAsync(settings with { AutomaticPayments = automaticPayments, Version = settings.Version + 1 }, ct);
+        await _store.TrySaveOrganizationAsync(settings with { AutomaticPayments = automaticPayments, RequireVerifiedTaxForm = requireVerifiedTaxForm, Version = settings.Version + 1 }, ct);
         var created = (await _payouts.CreateAsync(new NewPayout(OrgId, partnerId, new Money(9_900, Currency.Parse("EUR")), Period.Month(2026, 10), null, null), Actor.User("manager-1"), cancellationToken: ct)).Value;
         var approved = (await _payouts.ChangeAsync(OrgId, created.Id, null, (p, at) => p.Approve(Actor.User("approver-1"), at), ct)).Value;
         return Delivered((await _store.GetPayoutEventsAsync(OrgId, approved.Id, 1, ct)).Single());
@@ -122,6 +166,24 @@ public sealed class PaymentFlowTests
 
     private static DeliveredEvent Delivered(PayoutEvent change) =>
         PayoutCloudEvents.Decode(PayoutCloudEvents.Encode(PayoutCloudEvents.ToCloudEvent(change)));
+
+    private sealed class ListLogger : ILogger<PaymentsConsumer>
+    {
+        public List<string> Messages { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (Messages)
+            {
+                Messages.Add(formatter(state, exception));
+            }
+        }
+    }
 
     /// <summary>Makes the transfer, then dies before anyone hears of it.</summary>
     private sealed class CrashAfterTransfer(IPaymentGateway inner) : IPaymentGateway
