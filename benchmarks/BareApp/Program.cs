@@ -1,13 +1,27 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.Hosting;
+
 namespace BareApp;
 
-/// <summary>An ASP.NET Core app of the API's shape with nothing in it but the health endpoint.</summary>
+/// <summary>An isolated-worker Function App of the API's shape (ASP.NET Core integration) with nothing in it but GetHealth.</summary>
 public static class Program
 {
     public static void Main(string[] args)
     {
-        var builder = WebApplication.CreateBuilder(args);
-        var app = builder.Build();
-        app.MapGet("/api/health", () => TypedResults.Ok(new { status = "ok" }));
-        app.Run();
+        var builder = FunctionsApplication.CreateBuilder(args);
+        builder.ConfigureFunctionsWebApplication();
+        builder.Build().Run();
     }
+}
+
+public sealed record HealthResponse(string Status);
+
+public sealed class HealthFunctions
+{
+    [Function(nameof(GetHealth))]
+    public static Ok<HealthResponse> GetHealth(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest request) => TypedResults.Ok(new HealthResponse("ok"));
 }

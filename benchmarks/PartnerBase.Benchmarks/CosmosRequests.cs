@@ -36,7 +36,7 @@ public static class CosmosRequests
             ["Cosmos:CreateIfMissing"] = "true",
             ["Cosmos:DisableServerCertificateValidation"] = (local is not null).ToString(),
         };
-        await using var app = new BenchmarkApp(settings);
+        await using var app = await BenchmarkApp.StartAsync(settings);
         var counter = app.Services.GetRequiredService<CosmosRequestCounter>();
         var rows = new List<(string Operation, string Requests)>();
 

@@ -8,8 +8,9 @@ namespace PartnerBase.Benchmarks;
 
 /// <summary>
 /// Sustained mixed load at fixed concurrency and pace — 80% reads (get, list, stats), 20% writes (creates and
-/// approvals) — reporting 5xx and other errors, p99 and the app's working set over time, then reconciling the store
-/// against the driver's log of acknowledged writes: nothing lost, nothing duplicated.
+/// approvals) — through the local Functions host, reporting 5xx and other errors, p99 and the working sets of the worker
+/// (the app, which holds the store) and the host over time, then reconciling the store against the driver's log of
+/// acknowledged writes: nothing lost, nothing duplicated.
 /// </summary>
 public static class Soak
 {
@@ -106,24 +107,27 @@ public static class Soak
         var workers = Enumerable.Range(0, Workers).Select(WorkerAsync).ToList();
         Console.WriteLine($"Soak: {Workers} workers, {Pause.TotalMilliseconds:F0} ms pause, {WarmUp.TotalSeconds:F0} s warm-up then {duration.TotalMinutes:F1} min ({DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} cores)");
         Console.WriteLine();
-        Console.WriteLine("| window end | requests/s | p99 ms | 5xx so far | working set MiB |");
-        Console.WriteLine("|---:|---:|---:|---:|---:|");
-        long startWorkingSet = 0;
+        Console.WriteLine("| window end | requests/s | p99 ms | 5xx so far | worker working set MiB | host working set MiB |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|");
+        long startWorkingSet = 0, startHostWorkingSet = 0;
         for (var windowEnd = Window; windowEnd <= total + TimeSpan.FromSeconds(1); windowEnd += Window)
         {
             await Task.Delay(windowEnd - clock.Elapsed > TimeSpan.Zero ? windowEnd - clock.Elapsed : TimeSpan.Zero);
             var inWindow = latencies.Where(l => l.At > windowEnd - Window && l.At <= windowEnd).Select(l => l.Ms).Order().ToArray();
-            var workingSet = app.WorkingSetBytes();
+            var workingSet = app.WorkerWorkingSetBytes();
+            var hostWorkingSet = app.HostWorkingSetBytes();
             if (windowEnd == WarmUp)
             {
                 startWorkingSet = workingSet;
+                startHostWorkingSet = hostWorkingSet;
             }
 
-            Console.WriteLine($"| {windowEnd.TotalSeconds:F0} s{(windowEnd <= WarmUp ? " (warm-up)" : "")} | {inWindow.Length / Window.TotalSeconds:N0} | {Load.Percentile(inWindow, 0.99):F2} | {Interlocked.Read(ref serverErrors)} | {workingSet / 1024.0 / 1024.0:N0} |");
+            Console.WriteLine($"| {windowEnd.TotalSeconds:F0} s{(windowEnd <= WarmUp ? " (warm-up)" : "")} | {inWindow.Length / Window.TotalSeconds:N0} | {Load.Percentile(inWindow, 0.99):F2} | {Interlocked.Read(ref serverErrors)} | {workingSet / 1024.0 / 1024.0:N0} | {hostWorkingSet / 1024.0 / 1024.0:N0} |");
         }
 
         await Task.WhenAll(workers);
-        var endWorkingSet = app.WorkingSetBytes();
+        var endWorkingSet = app.WorkerWorkingSetBytes();
+        var endHostWorkingSet = app.HostWorkingSetBytes();
 
         // Reconcile: every acknowledged write is in the store, exactly once.
         var missing = 0;
@@ -171,8 +175,9 @@ public static class Soak
         Console.WriteLine($"acknowledged creates: {created.Count:N0}, approvals: {approved.Count:N0} ({approvedSeeded:N0} of seeded payouts)");
         Console.WriteLine($"reconciliation: missing {missing}, wrong amount or status {wrong}, duplicates {duplicates}, stored but never acknowledged {unexplained}");
         var writes = created.Count + approved.Count;
-        Console.WriteLine($"working set after warm-up {startWorkingSet / 1024.0 / 1024.0:N0} MiB, at the end {endWorkingSet / 1024.0 / 1024.0:N0} MiB: {growth:P1} " +
-            $"({(endWorkingSet - startWorkingSet) / 1024.0 / Math.Max(1, writes) * 1000 / 1024.0:N1} MiB per 1,000 writes)");
+        Console.WriteLine($"worker working set after warm-up {startWorkingSet / 1024.0 / 1024.0:N0} MiB, at the end {endWorkingSet / 1024.0 / 1024.0:N0} MiB: {growth:P1} " +
+            $"({(endWorkingSet - startWorkingSet) / 1024.0 / Math.Max(1, writes) * 1000 / 1024.0:N1} MiB per 1,000 writes); " +
+            $"host {startHostWorkingSet / 1024.0 / 1024.0:N0} MiB, at the end {endHostWorkingSet / 1024.0 / 1024.0:N0} MiB");
         return serverErrors == 0 && missing == 0 && wrong == 0 && duplicates == 0 && unexplained == 0 ? 0 : 1;
     }
 }
