@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Text.Json;
 
 namespace PartnerBase.Functions.Tests.Hosting;
@@ -87,6 +88,15 @@ internal static class FunctionAppFiles
             Assert.Equal("timerTrigger", functions[expected.Key].GetProperty("type").GetString());
             Assert.Equal(expected.Value, functions[expected.Key].GetProperty("schedule").GetString());
         });
+    }
+
+    /// <summary>src/Functions/bin/&lt;this test build's configuration&gt;/net10.0, where dotnet build puts the worker.</summary>
+    public static string BuildOutput()
+    {
+        var configuration = typeof(FunctionAppFiles).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration;
+        var folder = Path.Combine(RepoRoot, "src", "Functions", "bin", configuration, "net10.0");
+        Assert.True(File.Exists(Path.Combine(folder, "worker.config.json")), $"{folder} has no worker.config.json: build src/Functions first");
+        return folder;
     }
 
     private static string FindRepoRoot()

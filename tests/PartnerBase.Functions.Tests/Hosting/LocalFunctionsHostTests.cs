@@ -133,15 +133,6 @@ public sealed class LocalFunctionsHostTests(LocalFunctionsHostTests.App app) : I
         Assert.Contains("Endpoint", error.Message, StringComparison.Ordinal);
     }
 
-    /// <summary>src/Functions/bin/&lt;this test build's configuration&gt;/net10.0, where dotnet build puts the worker.</summary>
-    private static string BuildOutput()
-    {
-        var configuration = typeof(LocalFunctionsHostTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration;
-        var folder = Path.Combine(RepoRoot, "src", "Functions", "bin", configuration, "net10.0");
-        Assert.True(File.Exists(Path.Combine(folder, "worker.config.json")), $"{folder} has no worker.config.json: build src/Functions first");
-        return folder;
-    }
-
     public sealed class App : IAsyncLifetime
     {
         private FunctionApp _app = null!;
