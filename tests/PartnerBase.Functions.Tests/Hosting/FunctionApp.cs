@@ -1,12 +1,4 @@
-using System.Net;
-using System.Net.Sockets;
-using System.Reflection;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
 using PartnerBase.FunctionsLocal;
 
 namespace PartnerBase.Functions.Tests.Hosting;
@@ -21,9 +13,9 @@ public sealed class FunctionApp : IAsyncDisposable
     public const string EverySecond = "* * * * * *";
 
     private readonly LocalFunctionsHost _host;
-    private readonly InProcessWorkers _workers;
+    private readonly InProcessWorkers<Program> _workers;
 
-    private FunctionApp(LocalFunctionsHost host, InProcessWorkers workers)
+    private FunctionApp(LocalFunctionsHost host, InProcessWorkers<Program> workers)
     {
         _host = host;
         _workers = workers;
@@ -43,7 +35,7 @@ public sealed class FunctionApp : IAsyncDisposable
     public static async Task<FunctionApp> StartAsync(
         Action<IWebHostBuilder>? configure = null, string environment = "Development", IReadOnlyList<string>? corsOrigins = null, bool runTimers = false)
     {
-        var workers = new InProcessWorkers(configure);
+        var workers = new InProcessWorkers<Program>(configure);
         var options = new LocalHostOptions
         {
             AppDirectory = AppContext.BaseDirectory,
@@ -68,112 +60,5 @@ public sealed class FunctionApp : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _host.DisposeAsync();
-    }
-
-    /// <summary>Starts workers inside the test process, each a WebApplicationFactory of the app.</summary>
-    private sealed class InProcessWorkers(Action<IWebHostBuilder>? configure) : IWorkerLauncher
-    {
-        // What the worker reads from the process rather than from its configuration: its entry assembly (to find its
-        // source-generated function metadata and executor), the app folder and its environment. One start at a time.
-        private static readonly Lock ProcessWide = new();
-
-        public WorkerFactory? Current { get; private set; }
-
-        public Task<IFunctionsWorker> StartAsync(WorkerStartInfo start, CancellationToken cancellationToken)
-        {
-            var factory = new WorkerFactory(start, configure);
-            lock (ProcessWide)
-            {
-                Assembly.SetEntryAssembly(typeof(Program).Assembly);
-                Environment.SetEnvironmentVariable("FUNCTIONS_APPLICATION_DIRECTORY", start.AppDirectory);
-                Environment.SetEnvironmentVariable("AZURE_FUNCTIONS_ENVIRONMENT", start.Environment["AZURE_FUNCTIONS_ENVIRONMENT"]);
-                try
-                {
-                    factory.StartServer();
-                }
-                catch
-                {
-                    factory.Dispose();
-                    throw;
-                }
-                finally
-                {
-                    Environment.SetEnvironmentVariable("AZURE_FUNCTIONS_ENVIRONMENT", null);
-                }
-            }
-
-            Current = factory;
-            return Task.FromResult<IFunctionsWorker>(factory);
-        }
-    }
-
-    /// <summary>
-    /// One worker: the app's host built by WebApplicationFactory with the settings the host gives a worker process,
-    /// serving HTTP with Kestrel at the address it tells the host, as in Azure (not an in-memory test server).
-    /// </summary>
-    public sealed class WorkerFactory : WebApplicationFactory<Program>, IFunctionsWorker
-    {
-        private readonly TaskCompletionSource<int> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly WorkerStartInfo _start;
-        private readonly Action<IWebHostBuilder>? _configure;
-
-        public WorkerFactory(WorkerStartInfo start, Action<IWebHostBuilder>? configure)
-        {
-            _start = start;
-            _configure = configure;
-            // A port of its own (Listen overrides the address the worker picked). Not UseKestrel(port): that resets the
-            // server's addresses after the app's own thread may have started the server already.
-            UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
-        }
-
-        /// <summary>
-        /// To the port this worker's server took. (It advertises the worker's own choice, which is one per process:
-        /// the second worker of a test run could not bind it.)
-        /// </summary>
-        public HttpMessageHandler? HttpHandler => new SocketsHttpHandler
-        {
-            UseProxy = false,
-            UseCookies = false,
-            AllowAutoRedirect = false,
-            ConnectCallback = async (_, cancellationToken) =>
-            {
-                var address = new Uri(Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
-                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                try
-                {
-                    await socket.ConnectAsync(IPAddress.Loopback, address.Port, cancellationToken);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            },
-        };
-
-        public Task<int> Exited => _exited.Task;
-
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            var start = _start;
-            builder.UseSetting("Functions:Worker:HostEndpoint", start.HostEndpoint.ToString());
-            builder.UseSetting("Functions:Worker:WorkerId", start.WorkerId);
-            builder.UseSetting("Functions:Worker:RequestId", start.RequestId);
-            builder.UseSetting("Functions:Worker:GrpcMaxMessageLength", int.MaxValue.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            foreach (var (name, value) in start.Environment)
-            {
-                // As environment variables do: Section__Key is Section:Key.
-                builder.UseSetting(name.Replace("__", ":", StringComparison.Ordinal), value);
-            }
-
-            _configure?.Invoke(builder);
-        }
-
-        public override async ValueTask DisposeAsync()
-        {
-            await base.DisposeAsync();
-            _exited.TrySetResult(0);
-        }
     }
 }
