@@ -9,6 +9,8 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Routing.Patterns;
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Primitives;
 using Microsoft.OpenApi;
 using PartnerBase.Core.Storage;
 
@@ -97,7 +99,7 @@ public static class OpenApiServices
     {
         services.AddSingleton<OpenApiDocument>();
         // The generator reads the app's EndpointDataSource; routing does not (the worker's pipeline has its own).
-        services.AddSingleton<EndpointDataSource>(new DefaultEndpointDataSource(HttpFunctions.All.Values.OrderBy(f => f.Route, StringComparer.Ordinal).Select(OpenApiDocument.Describe)));
+        services.AddSingleton<EndpointDataSource, FunctionDescriptions>();
         return services.AddOpenApi(options =>
         {
             options.AddDocumentTransformer((document, _, _) =>
@@ -304,4 +306,18 @@ public static class OpenApiServices
             }
         }
     }
+}
+
+/// <summary>
+/// The descriptor endpoints, made when the generator first asks (the first request for the document), not at start:
+/// the worker's ASP.NET Core pipeline resolves the app's EndpointDataSource while it is built.
+/// </summary>
+internal sealed class FunctionDescriptions : EndpointDataSource
+{
+    private readonly Lazy<IReadOnlyList<Endpoint>> _endpoints = new(() =>
+        HttpFunctions.All.Values.OrderBy(f => f.Route, StringComparer.Ordinal).Select(OpenApiDocument.Describe).ToList());
+
+    public override IReadOnlyList<Endpoint> Endpoints => _endpoints.Value;
+
+    public override IChangeToken GetChangeToken() => NullChangeToken.Singleton;
 }
