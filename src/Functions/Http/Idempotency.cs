@@ -26,13 +26,12 @@ public sealed class IdempotencyMiddleware(IPayoutStore store, TimeProvider timeP
 
     public async Task Invoke(FunctionContext context, FunctionExecutionDelegate next)
     {
-        var function = context;
-        if (HttpFunctions.Of(function) is not { IsIdempotent: true }
-            || function.GetHttpContext() is not { } httpContext
+        if (HttpFunctions.Of(context) is not { IsIdempotent: true }
+            || context.GetHttpContext() is not { } httpContext
             || !httpContext.Request.Headers.TryGetValue(HeaderName, out var header)
             || httpContext.Features.Get<Caller>() is not { } caller)
         {
-            await next(function);
+            await next(context);
             return;
         }
 
@@ -40,7 +39,7 @@ public sealed class IdempotencyMiddleware(IPayoutStore store, TimeProvider timeP
 
         if (string.IsNullOrWhiteSpace(key) || key.Length > MaxKeyLength)
         {
-            Respond(function, StatusCodes.Status400BadRequest, "validation_failed",
+            Respond(context, StatusCodes.Status400BadRequest, "validation_failed",
                 $"{HeaderName} must be 1 to {MaxKeyLength} characters.", new() { [HeaderName] = [$"Must be 1 to {MaxKeyLength} characters."] });
             return;
         }
@@ -56,21 +55,21 @@ public sealed class IdempotencyMiddleware(IPayoutStore store, TimeProvider timeP
             var existing = await store.GetIdempotencyRecordAsync(caller.OrgId, key, cancellationToken);
             if (existing is not null && existing.RequestHash != hash)
             {
-                Respond(function, StatusCodes.Status422UnprocessableEntity, "idempotency_key_reuse",
+                Respond(context, StatusCodes.Status422UnprocessableEntity, "idempotency_key_reuse",
                     $"This {HeaderName} was used with a different request.");
                 return;
             }
 
             if (existing?.Response is { } saved)
             {
-                function.GetInvocationResult().Value = new Replay(saved);
+                context.GetInvocationResult().Value = new Replay(saved);
                 return;
             }
 
             // Still running elsewhere, unless its lock expired (that instance died): then take the key over.
             if (existing is not null && existing.LockedUntil > now)
             {
-                Respond(function, StatusCodes.Status409Conflict, "conflict",
+                Respond(context, StatusCodes.Status409Conflict, "conflict",
                     $"A request with this {HeaderName} is still being processed; retry later.");
                 return;
             }
@@ -78,13 +77,13 @@ public sealed class IdempotencyMiddleware(IPayoutStore store, TimeProvider timeP
             await store.DeleteIdempotencyRecordAsync(caller.OrgId, key, cancellationToken);
             if (!await store.TryCreateIdempotencyRecordAsync(pending, cancellationToken))
             {
-                Respond(function, StatusCodes.Status409Conflict, "conflict",
+                Respond(context, StatusCodes.Status409Conflict, "conflict",
                     $"A request with this {HeaderName} is still being processed; retry later.");
                 return;
             }
         }
 
-        await RunAndKeepAsync(function, next, httpContext, pending);
+        await RunAndKeepAsync(context, next, httpContext, pending);
     }
 
     /// <summary>Runs the function and writes its result into a buffer, to keep a 2xx answer before sending it.</summary>
