@@ -166,7 +166,7 @@ public static class EventFlow
     private static async Task ChangePayoutAsync(PayoutService service, string orgId, int i)
     {
         var created = (await service.CreateAsync(new NewPayout(orgId, "p1", new Money(1_000 + i, Usd), Period.Month(2026, 11), null, null), Actor.User("manager"))).Value;
-        _ = (await service.ChangeAsync(orgId, created.Id, null, (payout, now) => payout.Approve(Actor.User("approver"), now))).Value;
+        _ = (await service.ChangeAsync(orgId, created.Id, null, (payout, now) => payout.Approve(Actor.User("approver"), ApprovalPolicy.Default, now))).Value;
     }
 
     private static async Task<int> DrainAsync(Flow flow, string subscription)

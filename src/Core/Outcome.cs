@@ -11,6 +11,7 @@ public enum FailureCode
     Conflict,
     PreconditionFailed,
     PayeeNotPayable,
+    DuplicateApproval,
 }
 
 public sealed record Failure(FailureCode Code, string Detail, IReadOnlyDictionary<string, string[]>? Errors = null)

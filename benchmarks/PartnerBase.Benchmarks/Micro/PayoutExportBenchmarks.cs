@@ -51,7 +51,7 @@ public class PayoutExportBenchmarks
             var payout = Payout.Create(draft, creator, Now).Payout;
             if (i % 3 != 0)
             {
-                payout = payout.Approve(approver, Now.AddHours(1)).Value.Payout;
+                payout = payout.Approve(approver, ApprovalPolicy.Default, Now.AddHours(1)).Value.Payout;
             }
 
             if (i % 3 == 2)

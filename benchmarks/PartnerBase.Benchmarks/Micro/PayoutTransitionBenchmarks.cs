@@ -24,14 +24,14 @@ public class PayoutTransitionBenchmarks
         _pending = created.Payout;
 
         var updated = _pending.Update(new PayoutChanges(123_789, null, null, "October referrals, corrected", null), _creator, Now.AddMinutes(5)).Value;
-        var approved = updated.Payout.Approve(_approver, Now.AddHours(1)).Value;
+        var approved = updated.Payout.Approve(_approver, ApprovalPolicy.Default, Now.AddHours(1)).Value;
         var processing = approved.Payout.MarkProcessing(Actor.System, Now.AddHours(2)).Value;
         var paid = processing.Payout.MarkPaid(Actor.System, "tr_bench", Now.AddHours(3)).Value;
         _history = [created, updated, approved, processing, paid];
     }
 
     [Benchmark]
-    public Outcome<PayoutEvent> Approve() => _pending.Approve(_approver, Now);
+    public Outcome<PayoutEvent> Approve() => _pending.Approve(_approver, ApprovalPolicy.Default, Now);
 
     [Benchmark]
     public Payout? ReplayFiveEvents() => Payout.Replay(_history);

@@ -58,6 +58,15 @@ public sealed record Attribution(
     public bool IsDueBy(DateTimeOffset periodEnd) =>
         State == AttributionState.ReversalPending || (State == AttributionState.Open && ClosedAt < periodEnd);
 
+    /// <summary>When a won attribution may first be settled: <paramref name="holdDays"/> after its deal closed (CONTRACT §8).</summary>
+    public DateTimeOffset PayableFrom(int holdDays) => ClosedAt.AddDays(holdDays);
+
+    /// <summary>
+    /// Whether a due attribution is still in its holding period for a run of the period ending at
+    /// <paramref name="periodEnd"/>: settled only by the first run whose period ends after its <see cref="PayableFrom"/>.
+    /// </summary>
+    public bool IsHeldAt(DateTimeOffset periodEnd, int holdDays) => State == AttributionState.Open && PayableFrom(holdDays) >= periodEnd;
+
     /// <summary>The same facts as <paramref name="other"/> (what a client may send), ignoring settlement and bookkeeping.</summary>
     public bool SameFactsAs(Attribution other) =>
         PartnerId == other.PartnerId && DealId == other.DealId && AttributedAmount == other.AttributedAmount

@@ -1,3 +1,4 @@
+using PartnerBase.Core.Organizations;
 using PartnerBase.Core.Payouts;
 using PartnerBase.Core.Storage;
 
@@ -11,7 +12,9 @@ namespace PartnerBase.Core.Commissions;
 /// attributions once, summing commission per partner and currency (memory grows with partners, not attributions) —
 /// and records the plan, with deterministic payout ids and the rates used, before anything is claimed; (2) it claims
 /// each due attribution into its group's payout with a compare-and-swap; (3) it creates each payout with the exact
-/// sum of the lines claimed into it (creation is idempotent by id). A crash anywhere leaves the plan recorded, and
+/// sum of the lines claimed into it (creation is idempotent by id), and approves it when the planned approval policy
+/// says so. Attributions still in the organization's holding period wait for a later run and are reported as held.
+/// The plan records the holding period and approval policy it was made under. A crash anywhere leaves the plan recorded, and
 /// whoever takes the lease next finishes it first. A lease whose holder died expires and can be taken over.
 /// </para>
 /// </summary>
@@ -106,7 +109,8 @@ public sealed class CommissionService(IPayoutStore store, TimeProvider timeProvi
             }
 
             var preview = await PlanAsync(orgId, period, lease: null, cancellationToken);
-            return new CommissionRunResult(period, true, preview.ToPay.Select(g => new RunPayout(null, g.PartnerId, g.Currency, g.Commission, g.Lines)).ToList(), preview.CarriedForward);
+            return new CommissionRunResult(
+                period, true, preview.ToPay.Select(g => new RunPayout(null, g.PartnerId, g.Currency, g.Commission, g.Lines)).ToList(), preview.CarriedForward, preview.Held);
         }
 
         return await WithLeaseAsync(orgId, async lease =>
@@ -116,29 +120,45 @@ public sealed class CommissionService(IPayoutStore store, TimeProvider timeProvi
             if (plan.ToPay.Count > 0)
             {
                 var runId = PayoutService.NewId("run_");
-                var run = new PlannedRun(runId, period, plan.ToPay
-                    .Select(g => new PlannedPayout(PayoutService.IdFromKey("po_", orgId, $"{runId}|{g.PartnerId}|{g.Currency.Code}"), g.PartnerId, g.Currency, g.RateBps))
-                    .ToList());
+                var run = new PlannedRun(
+                    runId,
+                    period,
+                    plan.ToPay
+                        .Select(g => new PlannedPayout(PayoutService.IdFromKey("po_", orgId, $"{runId}|{g.PartnerId}|{g.Currency.Code}"), g.PartnerId, g.Currency, g.RateBps))
+                        .ToList(),
+                    plan.Settings.HoldDays,
+                    plan.Settings.ApprovalPolicy);
                 await lease.UpdateAsync(state => state with { Pending = run }, cancellationToken);
                 payouts.AddRange(await SettleAsync(orgId, run, lease, cancellationToken));
                 await lease.UpdateAsync(state => state with { Pending = null }, cancellationToken);
             }
 
-            return (Outcome<CommissionRunResult>)new CommissionRunResult(period, false, payouts, plan.CarriedForward);
+            return (Outcome<CommissionRunResult>)new CommissionRunResult(period, false, payouts, plan.CarriedForward, plan.Held);
         }, cancellationToken);
     }
 
     private async Task<Plan> PlanAsync(string orgId, Period period, Lease? lease, CancellationToken cancellationToken)
     {
-        var minimums = (await store.GetOrganizationAsync(orgId, cancellationToken))?.MinimumPayouts ?? new Dictionary<string, long>();
+        var settings = await store.GetOrganizationAsync(orgId, cancellationToken) ?? OrganizationSettings.Default(orgId);
         var rates = new Dictionary<string, int>(StringComparer.Ordinal);
         var totals = new Dictionary<(string PartnerId, Currency Currency), (long Commission, int Lines)>();
+        var held = new Dictionary<(string PartnerId, Currency Currency), (long Commission, int Lines, DateTimeOffset PayableFrom)>();
         await foreach (var attribution in store.GetDueAttributionsAsync(orgId, period.End, cancellationToken))
         {
             var rate = await RateAsync(orgId, attribution.PartnerId, rates, cancellationToken);
             var key = (attribution.PartnerId, attribution.AttributedAmount.Currency);
-            var (commission, lines) = totals.GetValueOrDefault(key);
-            totals[key] = (checked(commission + LineOf(attribution, rate)), lines + 1);
+            if (attribution.IsHeldAt(period.End, settings.HoldDays))
+            {
+                var (heldCommission, heldLines, payableFrom) = held.GetValueOrDefault(key, (0, 0, DateTimeOffset.MaxValue));
+                var from = attribution.PayableFrom(settings.HoldDays);
+                held[key] = (checked(heldCommission + LineOf(attribution, rate)), heldLines + 1, from < payableFrom ? from : payableFrom);
+            }
+            else
+            {
+                var (commission, lines) = totals.GetValueOrDefault(key);
+                totals[key] = (checked(commission + LineOf(attribution, rate)), lines + 1);
+            }
+
             if (lease is not null)
             {
                 // A large organization's scan outlasts the lease unless it is renewed on the way.
@@ -151,7 +171,7 @@ public sealed class CommissionService(IPayoutStore store, TimeProvider timeProvi
         foreach (var ((partnerId, currency), (commission, lines)) in totals.OrderBy(t => t.Key.PartnerId, StringComparer.Ordinal).ThenBy(t => t.Key.Currency.Code, StringComparer.Ordinal))
         {
             // A total beyond what one payout may carry is carried forward, never claimed into a payout that could not be made.
-            if (commission > 0 && commission >= minimums.GetValueOrDefault(currency.Code) && commission <= Money.MaxPayoutAmount)
+            if (commission > 0 && commission >= settings.MinimumPayouts.GetValueOrDefault(currency.Code) && commission <= Money.MaxPayoutAmount)
             {
                 toPay.Add(new PlannedGroup(partnerId, currency, rates[partnerId], commission, lines));
             }
@@ -161,7 +181,11 @@ public sealed class CommissionService(IPayoutStore store, TimeProvider timeProvi
             }
         }
 
-        return new Plan(toPay, carried);
+        var heldList = held
+            .OrderBy(h => h.Key.PartnerId, StringComparer.Ordinal).ThenBy(h => h.Key.Currency.Code, StringComparer.Ordinal)
+            .Select(h => new HeldCommission(h.Key.PartnerId, h.Key.Currency, h.Value.Commission, h.Value.Lines, h.Value.PayableFrom))
+            .ToList();
+        return new Plan(settings, toPay, carried, heldList);
     }
 
     private async Task<IReadOnlyList<RunPayout>> SettleAsync(string orgId, PlannedRun run, Lease lease, CancellationToken cancellationToken)
@@ -169,7 +193,8 @@ public sealed class CommissionService(IPayoutStore store, TimeProvider timeProvi
         var groups = run.Payouts.ToDictionary(p => (p.PartnerId, p.Currency));
         await foreach (var attribution in store.GetDueAttributionsAsync(orgId, run.Period.End, cancellationToken))
         {
-            if (!groups.TryGetValue((attribution.PartnerId, attribution.AttributedAmount.Currency), out var planned))
+            if (attribution.IsHeldAt(run.Period.End, run.HoldDays)
+                || !groups.TryGetValue((attribution.PartnerId, attribution.AttributedAmount.Currency), out var planned))
             {
                 continue;
             }
@@ -200,11 +225,30 @@ public sealed class CommissionService(IPayoutStore store, TimeProvider timeProvi
                 planned.PayoutId, orgId, planned.PartnerId, new Money(commission, planned.Currency), run.Period,
                 $"Commission run {run.RunId}", null, PayoutSource.CommissionRun, Reason: run.RunId, LineCount: lines);
             // False when it was created before a crash: creation is idempotent by id.
-            await store.TrySaveChangeAsync(Payout.Create(draft, Actor.System, timeProvider.GetUtcNow()), null, cancellationToken);
+            var created = Payout.Create(draft, Actor.System, timeProvider.GetUtcNow());
+            var isNew = await store.TrySaveChangeAsync(created, null, cancellationToken);
+            if (run.ApprovalPolicy is { } policy && policy.ApprovesAutomatically(created.Payout.Amount))
+            {
+                await ApproveAutomaticallyAsync(isNew ? created.Payout : await store.GetPayoutAsync(orgId, planned.PayoutId, cancellationToken), policy, cancellationToken);
+            }
+
             payouts.Add(new RunPayout(planned.PayoutId, planned.PartnerId, planned.Currency, commission, lines));
         }
 
         return payouts;
+    }
+
+    /// <summary>
+    /// The second step of creating a payout below <c>autoApproveBelow</c>; a run finished after a crash between the
+    /// two steps takes it here again. Only a payout still untouched since creation is approved, with a version check,
+    /// so it ends approved exactly once and never overrides what a user did with it meanwhile.
+    /// </summary>
+    private async Task ApproveAutomaticallyAsync(Payout? payout, ApprovalPolicy policy, CancellationToken cancellationToken)
+    {
+        if (payout?.ApproveAutomatically(policy, timeProvider.GetUtcNow()) is { Succeeded: true } approval)
+        {
+            await store.TrySaveChangeAsync(approval.Value, payout, cancellationToken);
+        }
     }
 
     private async Task<int> RateAsync(string orgId, string partnerId, Dictionary<string, int> rates, CancellationToken cancellationToken)
@@ -248,7 +292,7 @@ public sealed class CommissionService(IPayoutStore store, TimeProvider timeProvi
         }
     }
 
-    private sealed record Plan(IReadOnlyList<PlannedGroup> ToPay, IReadOnlyList<CarriedForward> CarriedForward);
+    private sealed record Plan(OrganizationSettings Settings, IReadOnlyList<PlannedGroup> ToPay, IReadOnlyList<CarriedForward> CarriedForward, IReadOnlyList<HeldCommission> Held);
 
     private sealed record PlannedGroup(string PartnerId, Currency Currency, int RateBps, long Commission, int Lines);
 
@@ -316,8 +360,12 @@ public sealed record AttributionInput(string Id, string PartnerId, string DealId
 
 public sealed record IngestResult(int Created, int Updated, int Unchanged);
 
-public sealed record CommissionRunResult(Period Period, bool DryRun, IReadOnlyList<RunPayout> Payouts, IReadOnlyList<CarriedForward> CarriedForward);
+public sealed record CommissionRunResult(
+    Period Period, bool DryRun, IReadOnlyList<RunPayout> Payouts, IReadOnlyList<CarriedForward> CarriedForward, IReadOnlyList<HeldCommission> Held);
 
 public sealed record RunPayout(string? PayoutId, string PartnerId, Currency Currency, long Amount, int AttributionCount);
 
 public sealed record CarriedForward(string PartnerId, Currency Currency, long Amount);
+
+/// <summary>A partner's commission still in its holding period: payable from the earliest attribution's closedAt + holdDays.</summary>
+public sealed record HeldCommission(string PartnerId, Currency Currency, long Amount, int AttributionCount, DateTimeOffset PayableFrom);

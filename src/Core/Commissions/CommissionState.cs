@@ -1,3 +1,5 @@
+using PartnerBase.Core.Payouts;
+
 namespace PartnerBase.Core.Commissions;
 
 /// <summary>
@@ -10,7 +12,11 @@ public sealed record CommissionState(string OrgId, string? LeaseOwner, DateTimeO
     public static CommissionState Initial(string orgId) => new(orgId, null, DateTimeOffset.MinValue, null, 0);
 }
 
-/// <summary>A run's decisions, made before any attribution is claimed: which payouts, under which ids, at which rates.</summary>
-public sealed record PlannedRun(string RunId, Period Period, IReadOnlyList<PlannedPayout> Payouts);
+/// <summary>
+/// A run's decisions, made before any attribution is claimed: which payouts, under which ids, at which rates, and
+/// the organization's rules in force when it was planned (holding period, approval policy), so that a run finished
+/// after a crash settles and approves exactly what was planned.
+/// </summary>
+public sealed record PlannedRun(string RunId, Period Period, IReadOnlyList<PlannedPayout> Payouts, int HoldDays = 0, ApprovalPolicy? ApprovalPolicy = null);
 
 public sealed record PlannedPayout(string PayoutId, string PartnerId, Currency Currency, int RateBps);

@@ -42,6 +42,12 @@ public sealed record Payout
     /// <summary>For a payout of a commission run: how many attribution lines it sums.</summary>
     [JsonInclude] public int? LineCount { get; private init; }
 
+    /// <summary>The approvals since the last edit, oldest first; the last one of an approved payout is its <see cref="ApprovedBy"/>.</summary>
+    [JsonInclude] public IReadOnlyList<PayoutApproval> Approvals { get; private init; } = [];
+
+    /// <summary>Every user who ever edited it: none of them may approve it (separation of duties).</summary>
+    [JsonInclude] public IReadOnlyList<string> EditedBy { get; private init; } = [];
+
     private static IReadOnlyDictionary<string, string> EmptyMetadata { get; } = new Dictionary<string, string>();
 
     public static PayoutEvent Create(PayoutDraft draft, Actor actor, DateTimeOffset now)
@@ -82,24 +88,65 @@ public sealed record Payout
             Notes = changes.Notes is null ? Notes : NullIfEmpty(changes.Notes),
             Metadata = changes.Metadata ?? Metadata,
             UpdatedBy = actor.Id,
+            // An edited payout needs fresh approvals, and its editor is one more person who may not approve it.
+            Approvals = [],
+            EditedBy = actor.Kind == ActorKind.User && !EditedBy.Contains(actor.Id) ? [.. EditedBy, actor.Id] : EditedBy,
         });
     }
 
     public Outcome<PayoutEvent> Delete(Actor actor, DateTimeOffset now) =>
         Change(PayoutAction.Delete, actor, now, reason: null, payout => payout);
 
-    public Outcome<PayoutEvent> Approve(Actor actor, DateTimeOffset now)
+    /// <summary>
+    /// An approval under the organization's <paramref name="policy"/> as it is now: the approval that completes
+    /// what the policy requires approves the payout (<see cref="PayoutAction.Approve"/>); an earlier one is only
+    /// recorded (<see cref="PayoutAction.RecordApproval"/>). Nobody approves a payout they created or ever edited,
+    /// and no one counts twice.
+    /// </summary>
+    public Outcome<PayoutEvent> Approve(Actor actor, ApprovalPolicy policy, DateTimeOffset now)
     {
-        // Separation of duties: nobody approves a payout they created or last edited. Checked only where the
-        // table allows approval at all, so that an illegal pair is always invalid_transition.
-        if (PayoutTransitions.TryGetTarget(Status, PayoutAction.Approve, out _)
-            && actor.Kind == ActorKind.User
-            && ((Source == PayoutSource.Manual && CreatedBy == actor.Id) || UpdatedBy == actor.Id))
+        // Checked only where the table allows approval at all, so that an illegal pair is always invalid_transition.
+        if (!PayoutTransitions.TryGetTarget(Status, PayoutAction.Approve, out _))
+        {
+            return Change(PayoutAction.Approve, actor, now, reason: null, payout => payout);
+        }
+
+        if (actor.Kind == ActorKind.User
+            && ((Source == PayoutSource.Manual && CreatedBy == actor.Id) || UpdatedBy == actor.Id || EditedBy.Contains(actor.Id)))
         {
             return new Failure(Core.FailureCode.SeparationOfDuties, "A payout cannot be approved by the user who created or edited it.");
         }
 
-        return Change(PayoutAction.Approve, actor, now, reason: null, payout => payout with { ApprovedBy = actor.Id, ApprovedAt = now });
+        var required = policy.RequiredApprovals(Amount);
+        var already = Approvals.Any(approval => approval.By == actor.Id);
+        if (already && required > 1)
+        {
+            return new Failure(Core.FailureCode.DuplicateApproval, $"'{actor.Id}' has already approved this payout; it needs another approver.");
+        }
+
+        IReadOnlyList<PayoutApproval> approvals = already ? Approvals : [.. Approvals, new PayoutApproval(actor.Id, now)];
+        return approvals.Count < required
+            ? Change(PayoutAction.RecordApproval, actor, now, reason: null, payout => payout with { Approvals = approvals })
+            : Change(PayoutAction.Approve, actor, now, reason: null, payout => payout with { Approvals = approvals, ApprovedBy = actor.Id, ApprovedAt = now });
+    }
+
+    /// <summary>
+    /// The system's approval of a payout it just created in a commission run (CONTRACT §8 <c>autoApproveBelow</c>):
+    /// only while untouched since creation, and only when the policy approves its amount automatically.
+    /// </summary>
+    public Outcome<PayoutEvent> ApproveAutomatically(ApprovalPolicy policy, DateTimeOffset now)
+    {
+        if (Source != PayoutSource.CommissionRun || Version != 1 || !policy.ApprovesAutomatically(Amount))
+        {
+            return new Failure(Core.FailureCode.InvalidTransition, "Only an untouched commission-run payout below the automatic approval threshold is approved automatically.");
+        }
+
+        return Change(PayoutAction.Approve, Actor.System, now, reason: "Below the organization's automatic approval threshold.", payout => payout with
+        {
+            Approvals = [new PayoutApproval(Actor.SystemId, now)],
+            ApprovedBy = Actor.SystemId,
+            ApprovedAt = now,
+        });
     }
 
     public Outcome<PayoutEvent> Reject(Actor actor, string? reason, DateTimeOffset now) =>
@@ -203,7 +250,7 @@ public sealed record Payout
     {
         PayoutAction.Update => "updated",
         PayoutAction.Delete => "deleted",
-        PayoutAction.Approve => "approved",
+        PayoutAction.Approve or PayoutAction.RecordApproval => "approved",
         PayoutAction.Reject => "rejected",
         PayoutAction.MarkProcessing => "marked processing",
         PayoutAction.MarkPaid => "marked paid",

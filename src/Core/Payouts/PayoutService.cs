@@ -15,6 +15,9 @@ public sealed class PayoutService(IPayoutStore store, TimeProvider timeProvider)
     // Enough parallel saves to hide store latency without flooding it (or the Cosmos RU budget).
     private const int BulkConcurrency = 8;
 
+    // Attempts of a change without If-Match that keeps losing to concurrent changes before it answers 409.
+    private const int MaxAttempts = 3;
+
     // Partners are never deleted, so one that was seen to exist always will: creating a payout for it
     // needs no read of the partner after the first.
     private readonly ConcurrentDictionary<(string OrgId, string PartnerId), byte> _knownPartners = new();
@@ -69,6 +72,13 @@ public sealed class PayoutService(IPayoutStore store, TimeProvider timeProvider)
         CancellationToken cancellationToken = default) =>
         ChangeAsync(orgId, payoutId, ifMatch, decide, requirePayable: false, cancellationToken);
 
+    /// <summary>Approves, or records a first approval, under the organization's approval policy as it is at this moment.</summary>
+    public async Task<Outcome<Payout>> ApproveAsync(string orgId, string payoutId, IReadOnlyCollection<long>? ifMatch, Actor actor, CancellationToken cancellationToken = default)
+    {
+        var policy = await GetApprovalPolicyAsync(orgId, cancellationToken);
+        return await ChangeAsync(orgId, payoutId, ifMatch, (payout, now) => payout.Approve(actor, policy, now), requirePayable: false, cancellationToken);
+    }
+
     /// <summary>Moves a payout to processing, unless its partner is held by the payable gate (409 <c>payee_not_payable</c>).</summary>
     public Task<Outcome<Payout>> MarkProcessingAsync(string orgId, string payoutId, IReadOnlyCollection<long>? ifMatch, Actor actor, CancellationToken cancellationToken = default) =>
         ChangeAsync(orgId, payoutId, ifMatch, (payout, now) => payout.MarkProcessing(actor, now), requirePayable: true, cancellationToken);
@@ -99,50 +109,68 @@ public sealed class PayoutService(IPayoutStore store, TimeProvider timeProvider)
         bool requirePayable,
         CancellationToken cancellationToken)
     {
-        var payout = await store.GetPayoutAsync(orgId, payoutId, cancellationToken);
-        if (payout is null)
+        // Without If-Match the caller asked for the change on whatever the payout is now, so a concurrent change
+        // means deciding again on the newer state (two approvers at once: the second sees the first's approval).
+        for (var attempt = 1; ; attempt++)
         {
-            return Failure.NotFound("Payout", payoutId);
-        }
+            var payout = await store.GetPayoutAsync(orgId, payoutId, cancellationToken);
+            if (payout is null)
+            {
+                return Failure.NotFound("Payout", payoutId);
+            }
 
-        if (ifMatch is not null && !ifMatch.Contains(payout.Version))
-        {
-            return new Failure(FailureCode.PreconditionFailed, $"If-Match does not match the payout's current version {payout.Version}.");
-        }
+            if (ifMatch is not null && !ifMatch.Contains(payout.Version))
+            {
+                return new Failure(FailureCode.PreconditionFailed, $"If-Match does not match the payout's current version {payout.Version}.");
+            }
 
-        var decision = decide(payout, timeProvider.GetUtcNow());
-        if (!decision.Succeeded)
-        {
-            return decision.Failure!;
-        }
+            var decision = decide(payout, timeProvider.GetUtcNow());
+            if (!decision.Succeeded)
+            {
+                return decision.Failure!;
+            }
 
-        // Checked only for a legal move, so an illegal one still reads as invalid_transition.
-        if (requirePayable && await IsPaymentBlockedAsync(orgId, payout.PartnerId, cancellationToken))
-        {
-            return new Failure(
-                FailureCode.PayeeNotPayable,
-                $"Partner '{payout.PartnerId}' has no verified tax form, which the organization requires before a payout moves to processing or paid.");
-        }
+            // Checked only for a legal move, so an illegal one still reads as invalid_transition.
+            if (requirePayable && await IsPaymentBlockedAsync(orgId, payout.PartnerId, cancellationToken))
+            {
+                return new Failure(
+                    FailureCode.PayeeNotPayable,
+                    $"Partner '{payout.PartnerId}' has no verified tax form, which the organization requires before a payout moves to processing or paid.");
+            }
 
-        return await store.TrySaveChangeAsync(decision.Value, payout, cancellationToken)
-            ? decision.Value.Payout
-            : Failure.Conflict("The payout was changed concurrently; re-read it and retry.");
+            if (await store.TrySaveChangeAsync(decision.Value, payout, cancellationToken))
+            {
+                return decision.Value.Payout;
+            }
+
+            if (ifMatch is not null || attempt == MaxAttempts)
+            {
+                return Failure.Conflict("The payout was changed concurrently; re-read it and retry.");
+            }
+        }
     }
 
-    /// <summary>Approves each payout independently; one that cannot be approved is reported, not fatal.</summary>
-    public async Task<IReadOnlyList<(string PayoutId, Failure? Failure)>> BulkApproveAsync(
+    /// <summary>
+    /// Approves each payout independently under one reading of the approval policy; one that cannot be approved is
+    /// reported, not fatal. A payout that got the first of two approvals comes back still pending.
+    /// </summary>
+    public async Task<IReadOnlyList<(string PayoutId, Outcome<Payout> Outcome)>> BulkApproveAsync(
         string orgId,
         IReadOnlyList<string> payoutIds,
         Actor actor,
         CancellationToken cancellationToken = default)
     {
+        var policy = await GetApprovalPolicyAsync(orgId, cancellationToken);
         var ids = payoutIds.Distinct(StringComparer.Ordinal).ToArray();
-        var failures = new Failure?[ids.Length];
+        var outcomes = new Outcome<Payout>[ids.Length];
         var options = new ParallelOptions { MaxDegreeOfParallelism = BulkConcurrency, CancellationToken = cancellationToken };
         await Parallel.ForAsync(0, ids.Length, options, async (i, token) =>
-            failures[i] = (await ChangeAsync(orgId, ids[i], null, (payout, now) => payout.Approve(actor, now), token)).Failure);
-        return ids.Zip(failures).ToList();
+            outcomes[i] = await ChangeAsync(orgId, ids[i], null, (payout, now) => payout.Approve(actor, policy, now), requirePayable: false, token));
+        return ids.Zip(outcomes).ToList();
     }
+
+    private async Task<ApprovalPolicy> GetApprovalPolicyAsync(string orgId, CancellationToken cancellationToken) =>
+        (await store.GetOrganizationAsync(orgId, cancellationToken))?.ApprovalPolicy ?? ApprovalPolicy.Default;
 
     public async Task<IReadOnlyList<CurrencyStats>> GetStatsAsync(string orgId, PayoutFilter filter, CancellationToken cancellationToken = default)
     {

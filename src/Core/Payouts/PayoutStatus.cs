@@ -23,6 +23,9 @@ public enum PayoutAction
     Update,
     Delete,
     Approve,
+
+    /// <summary>An approval that does not complete what the policy requires: recorded, the payout stays pending.</summary>
+    RecordApproval,
     Reject,
     MarkProcessing,
     MarkPaid,

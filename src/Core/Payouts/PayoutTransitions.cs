@@ -12,6 +12,7 @@ public static class PayoutTransitions
             // Delete removes the payout; its events (the audit trail) stay.
             [(PayoutStatus.PendingApproval, PayoutAction.Delete)] = PayoutStatus.PendingApproval,
             [(PayoutStatus.PendingApproval, PayoutAction.Approve)] = PayoutStatus.Approved,
+            [(PayoutStatus.PendingApproval, PayoutAction.RecordApproval)] = PayoutStatus.PendingApproval,
             [(PayoutStatus.PendingApproval, PayoutAction.Reject)] = PayoutStatus.Rejected,
             [(PayoutStatus.Approved, PayoutAction.MarkProcessing)] = PayoutStatus.Processing,
             [(PayoutStatus.Failed, PayoutAction.MarkProcessing)] = PayoutStatus.Processing,
@@ -40,6 +41,7 @@ public static class PayoutTransitions
         PayoutAction.Update => "payout.updated",
         PayoutAction.Delete => "payout.deleted",
         PayoutAction.Approve => "payout.approved",
+        PayoutAction.RecordApproval => "payout.approval_recorded",
         PayoutAction.Reject => "payout.rejected",
         PayoutAction.MarkProcessing => "payout.processing",
         PayoutAction.MarkPaid => "payout.paid",

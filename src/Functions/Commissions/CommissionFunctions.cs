@@ -28,7 +28,12 @@ public sealed record IngestAttributionsResponse(int Created, int Updated, int Un
 
 public sealed record CommissionRunRequest([property: Required] string? Period, bool? DryRun);
 
-public sealed record CommissionRunResponse(string Period, bool DryRun, IReadOnlyList<CommissionRunPayout> Payouts, IReadOnlyList<CarriedForwardResponse> CarriedForward);
+public sealed record CommissionRunResponse(
+    string Period,
+    bool DryRun,
+    IReadOnlyList<CommissionRunPayout> Payouts,
+    IReadOnlyList<CarriedForwardResponse> CarriedForward,
+    IReadOnlyList<HeldResponse> Held);
 
 /// <summary>A payout the run created (or, in a dry run, would create: then without <c>payoutId</c>).</summary>
 public sealed record CommissionRunPayout(
@@ -39,6 +44,9 @@ public sealed record CommissionRunPayout(
     int AttributionCount);
 
 public sealed record CarriedForwardResponse(string PartnerId, string Currency, long Amount);
+
+/// <summary>Commission still in the organization's holding period (CONTRACT §8): payable from the earliest closedAt + holdDays.</summary>
+public sealed record HeldResponse(string PartnerId, string Currency, long Amount, int AttributionCount, DateTime PayableFrom);
 
 /// <summary>Attributions and commission runs (CONTRACT §5), and the monthly run (§7).</summary>
 public sealed partial class CommissionFunctions(CommissionService commissions, IPayoutStore store, TimeProvider timeProvider, ILogger<CommissionFunctions> logger)
@@ -130,7 +138,8 @@ public sealed partial class CommissionFunctions(CommissionService commissions, I
         result.Period.ToString(),
         result.DryRun,
         result.Payouts.Select(p => new CommissionRunPayout(p.PayoutId, p.PartnerId, p.Currency.Code, p.Amount, p.AttributionCount)).ToList(),
-        result.CarriedForward.Select(c => new CarriedForwardResponse(c.PartnerId, c.Currency.Code, c.Amount)).ToList());
+        result.CarriedForward.Select(c => new CarriedForwardResponse(c.PartnerId, c.Currency.Code, c.Amount)).ToList(),
+        result.Held.Select(h => new HeldResponse(h.PartnerId, h.Currency.Code, h.Amount, h.AttributionCount, h.PayableFrom.UtcDateTime)).ToList());
 
     /// <summary>
     /// The monthly timer: the previous month's run for every registered organization. One organization's failure
@@ -154,7 +163,7 @@ public sealed partial class CommissionFunctions(CommissionService commissions, I
                 var run = await commissions.RunAsync(orgId, period, dryRun: false, cancellationToken);
                 if (run.Succeeded)
                 {
-                    LogRun(logger, orgId, period, run.Value.Payouts.Count, run.Value.CarriedForward.Count);
+                    LogRun(logger, orgId, period, run.Value.Payouts.Count, run.Value.CarriedForward.Count, run.Value.Held.Count);
                 }
                 else
                 {
@@ -178,8 +187,8 @@ public sealed partial class CommissionFunctions(CommissionService commissions, I
     [LoggerMessage(Level = LogLevel.Warning, Message = "The timer is past due; running {Period} now.")]
     private static partial void LogPastDue(ILogger logger, Period period);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{OrgId}: {Period}: {Payouts} payouts, {CarriedForward} carried forward.")]
-    private static partial void LogRun(ILogger logger, string orgId, Period period, int payouts, int carriedForward);
+    [LoggerMessage(Level = LogLevel.Information, Message = "{OrgId}: {Period}: {Payouts} payouts, {CarriedForward} carried forward, {Held} held.")]
+    private static partial void LogRun(ILogger logger, string orgId, Period period, int payouts, int carriedForward, int held);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{OrgId}: {Period}: {Detail}")]
     private static partial void LogRunRefused(ILogger logger, string orgId, Period period, string detail);

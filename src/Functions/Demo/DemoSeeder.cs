@@ -54,7 +54,7 @@ public sealed class DemoSeeder(IPayoutStore store, PayoutService payouts, TimePr
 
             if (status is PayoutStatus.Approved or PayoutStatus.Paid)
             {
-                await payouts.ChangeAsync(OrgId, payout.Id, null, (p, at) => p.Approve(Approver, at), cancellationToken);
+                await payouts.ApproveAsync(OrgId, payout.Id, null, Approver, cancellationToken);
             }
 
             if (status is PayoutStatus.Paid)

@@ -38,7 +38,7 @@ public static class Problems
         FailureCode.ValidationFailed => StatusCodes.Status400BadRequest,
         FailureCode.Forbidden or FailureCode.SeparationOfDuties => StatusCodes.Status403Forbidden,
         FailureCode.NotFound => StatusCodes.Status404NotFound,
-        FailureCode.InvalidTransition or FailureCode.Conflict or FailureCode.PayeeNotPayable => StatusCodes.Status409Conflict,
+        FailureCode.InvalidTransition or FailureCode.Conflict or FailureCode.PayeeNotPayable or FailureCode.DuplicateApproval => StatusCodes.Status409Conflict,
         FailureCode.PreconditionFailed => StatusCodes.Status412PreconditionFailed,
         _ => throw new ArgumentOutOfRangeException(nameof(code), code, null),
     };

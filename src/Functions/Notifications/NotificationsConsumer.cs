@@ -9,7 +9,7 @@ namespace PartnerBase.Functions.Notifications;
 
 /// <summary>
 /// The <c>notifications</c> subscription (every event): emails the partner when its payout is approved, paid or
-/// failed, and the organization's approvers when a payout awaits approval. One email per event and recipient, even
+/// failed, and the organization's approvers when a payout awaits approval or its second approval. One email per event and recipient, even
 /// under redelivery: each successful send is recorded under its own dedupe key right away, and a delivery that
 /// failed for any recipient throws, so the event comes again and reaches only those not yet sent to.
 /// </summary>
@@ -35,9 +35,15 @@ public sealed partial class NotificationsConsumer(IPayoutStore store, IEmailSend
         var change = payoutEvent.Data.Deserialize<PayoutEventData>(Json)
             ?? throw new JsonException($"Event {payoutEvent.Id} has no data.");
         var partner = await store.GetPartnerAsync(payoutEvent.OrgId, change.Payout.PartnerId, cancellationToken);
-        IReadOnlyList<string> recipients = action == PayoutAction.Create
-            ? (await store.GetOrganizationAsync(payoutEvent.OrgId, cancellationToken))?.ApproverEmails ?? []
-            : string.IsNullOrWhiteSpace(partner?.Email) ? [] : [partner.Email];
+        IReadOnlyList<string> recipients = action switch
+        {
+            PayoutAction.Create => await ApproverEmailsAsync(payoutEvent.OrgId, cancellationToken),
+            // The remaining approvers: everyone on the list but the one who gave the first approval (when the
+            // token's subject is their address; a subject that is not an address cannot be matched to one).
+            PayoutAction.RecordApproval => (await ApproverEmailsAsync(payoutEvent.OrgId, cancellationToken))
+                .Where(email => !string.Equals(email.Trim(), change.Actor.Id, StringComparison.OrdinalIgnoreCase)).ToList(),
+            _ => string.IsNullOrWhiteSpace(partner?.Email) ? [] : [partner.Email],
+        };
         if (recipients.Count == 0)
         {
             LogNoRecipient(payoutEvent.Type, payoutEvent.PayoutId, payoutEvent.OrgId);
@@ -78,7 +84,10 @@ public sealed partial class NotificationsConsumer(IPayoutStore store, IEmailSend
     }
 
     private static bool IsNotified(PayoutAction action) =>
-        action is PayoutAction.Create or PayoutAction.Approve or PayoutAction.MarkPaid or PayoutAction.MarkFailed;
+        action is PayoutAction.Create or PayoutAction.RecordApproval or PayoutAction.Approve or PayoutAction.MarkPaid or PayoutAction.MarkFailed;
+
+    private async Task<IReadOnlyList<string>> ApproverEmailsAsync(string orgId, CancellationToken cancellationToken) =>
+        (await store.GetOrganizationAsync(orgId, cancellationToken))?.ApproverEmails ?? [];
 
     private static JsonSerializerOptions CreateJson()
     {

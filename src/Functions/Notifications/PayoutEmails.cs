@@ -18,6 +18,7 @@ public static class PayoutEmails
         var (headline, verb) = action switch
         {
             PayoutAction.Create => ("A new payout awaits your approval.", "awaits approval"),
+            PayoutAction.RecordApproval => ("A payout has its first approval and awaits a second approver.", "awaits a second approval"),
             PayoutAction.Approve => ("Your payout has been approved.", "approved"),
             PayoutAction.MarkPaid => ("Your payout has been paid.", "paid"),
             PayoutAction.MarkFailed => ("Your payout could not be paid.", "failed"),
@@ -44,6 +45,9 @@ public static class PayoutEmails
         {
             case PayoutAction.Create:
                 body.AppendLine($"Created by: {change.Actor.Id}");
+                break;
+            case PayoutAction.RecordApproval:
+                body.AppendLine($"First approval by: {change.Actor.Id}");
                 break;
             case PayoutAction.Approve:
                 body.AppendLine($"Approved by: {change.Actor.Id}");

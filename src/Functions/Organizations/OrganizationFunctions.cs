@@ -14,12 +14,29 @@ public sealed record OrganizationResponse(
     IReadOnlyDictionary<string, long> MinimumPayouts,
     bool AutomaticPayments,
     IReadOnlyList<string> ApproverEmails,
-    bool RequireVerifiedTaxForm);
+    bool RequireVerifiedTaxForm,
+    ApprovalPolicyResponse ApprovalPolicy,
+    int HoldDays);
 
-/// <summary>A merge patch: absent fields stay as they are; null minimumPayouts or approverEmails clears them; a null switch is refused.</summary>
+/// <summary>CONTRACT §8: currency → amount in minor units.</summary>
+public sealed record ApprovalPolicyResponse(IReadOnlyDictionary<string, long> DualApprovalAtOrAbove, IReadOnlyDictionary<string, long> AutoApproveBelow);
+
+/// <summary>A merge patch of the approval policy: a map set to null is emptied, a currency set to null is removed, others are set.</summary>
+public sealed class ApprovalPolicyPatch : PatchRequest
+{
+    public Dictionary<string, long?>? DualApprovalAtOrAbove { get; set => field = Set(value); }
+
+    public Dictionary<string, long?>? AutoApproveBelow { get; set => field = Set(value); }
+}
+
+/// <summary>
+/// A merge patch (RFC 7396): absent fields stay as they are; a currency map is merged (a currency set to null is
+/// removed, the map set to null is emptied); null approverEmails clears them, null approvalPolicy resets it; a null
+/// switch or holdDays is refused.
+/// </summary>
 public sealed class UpdateOrganizationRequest : PatchRequest
 {
-    public Dictionary<string, long>? MinimumPayouts { get; set => field = Set(value); }
+    public Dictionary<string, long?>? MinimumPayouts { get; set => field = Set(value); }
 
     public bool? AutomaticPayments { get; set => field = Set(value); }
 
@@ -27,6 +44,12 @@ public sealed class UpdateOrganizationRequest : PatchRequest
 
     /// <summary>Hold payouts of partners without a verified tax form (CONTRACT §8); may not be null.</summary>
     public bool? RequireVerifiedTaxForm { get; set => field = Set(value); }
+
+    /// <summary>Dual approval and automatic approval thresholds (CONTRACT §8).</summary>
+    public ApprovalPolicyPatch? ApprovalPolicy { get; set => field = Set(value); }
+
+    /// <summary>Days, 0 to 365, after its deal closed before a won attribution is settled (CONTRACT §8); may not be null.</summary>
+    public int? HoldDays { get; set => field = Set(value); }
 }
 
 /// <summary>The organization settings of CONTRACT §5.</summary>
@@ -61,17 +84,12 @@ public sealed class OrganizationFunctions(IPayoutStore store)
         var request = await httpRequest.ReadAsync<UpdateOrganizationRequest>(cancellationToken);
         var httpContext = httpRequest.HttpContext;
         var errors = new RequestErrors();
-        foreach (var (code, amount) in request.MinimumPayouts ?? [])
+        ValidateAmounts(errors, "minimumPayouts", request.MinimumPayouts);
+        ValidateAmounts(errors, "approvalPolicy.dualApprovalAtOrAbove", request.ApprovalPolicy?.DualApprovalAtOrAbove);
+        ValidateAmounts(errors, "approvalPolicy.autoApproveBelow", request.ApprovalPolicy?.AutoApproveBelow);
+        if (request.HoldDays is < 0 or > OrganizationSettings.MaxHoldDays)
         {
-            if (!Currency.TryParse(code, out _))
-            {
-                errors.Add("minimumPayouts", $"'{code}' is not an upper-case ISO 4217 currency code.");
-            }
-
-            if (amount is < 0 or > Money.MaxPayoutAmount)
-            {
-                errors.Add("minimumPayouts", $"The minimum for {code} must be from 0 to {Money.MaxPayoutAmount} minor units.");
-            }
+            errors.Add("holdDays", $"Give 0 to {OrganizationSettings.MaxHoldDays} days.");
         }
 
         if (request.ApproverEmails is { } emails)
@@ -87,7 +105,7 @@ public sealed class OrganizationFunctions(IPayoutStore store)
             }
         }
 
-        request.RejectNulls(errors, "automaticPayments", "requireVerifiedTaxForm");
+        request.RejectNulls(errors, "automaticPayments", "requireVerifiedTaxForm", "holdDays");
         if (errors.Any)
         {
             return Problems.From(errors.ToFailure());
@@ -101,9 +119,11 @@ public sealed class OrganizationFunctions(IPayoutStore store)
 
         var updated = current with
         {
-            MinimumPayouts = request.IsNull("minimumPayouts") ? new Dictionary<string, long>() : request.MinimumPayouts ?? current.MinimumPayouts,
+            MinimumPayouts = Merge(current.MinimumPayouts, request.MinimumPayouts, request.IsNull("minimumPayouts")),
             AutomaticPayments = request.AutomaticPayments ?? current.AutomaticPayments,
             RequireVerifiedTaxForm = request.RequireVerifiedTaxForm ?? current.RequireVerifiedTaxForm,
+            ApprovalPolicy = request.IsNull("approvalPolicy") ? ApprovalPolicy.Default : Merge(current.ApprovalPolicy, request.ApprovalPolicy),
+            HoldDays = request.HoldDays ?? current.HoldDays,
             ApproverEmails = request.IsNull("approverEmails") ? [] : request.ApproverEmails?.Distinct(StringComparer.OrdinalIgnoreCase).ToList() ?? current.ApproverEmails,
             Version = current.Version + 1,
         };
@@ -116,6 +136,64 @@ public sealed class OrganizationFunctions(IPayoutStore store)
         return TypedResults.Ok(ToResponse(updated));
     }
 
-    private static OrganizationResponse ToResponse(OrganizationSettings settings) =>
-        new(settings.OrgId, settings.MinimumPayouts, settings.AutomaticPayments, settings.ApproverEmails, settings.RequireVerifiedTaxForm);
+    private static OrganizationResponse ToResponse(OrganizationSettings settings) => new(
+        settings.OrgId,
+        settings.MinimumPayouts,
+        settings.AutomaticPayments,
+        settings.ApproverEmails,
+        settings.RequireVerifiedTaxForm,
+        new ApprovalPolicyResponse(settings.ApprovalPolicy.DualApprovalAtOrAbove, settings.ApprovalPolicy.AutoApproveBelow),
+        settings.HoldDays);
+
+    /// <summary>A currency → minor units map: codes we know, amounts from 0 to the payout limit; null removes a currency.</summary>
+    private static void ValidateAmounts(RequestErrors errors, string field, Dictionary<string, long?>? amounts)
+    {
+        foreach (var (code, amount) in amounts ?? [])
+        {
+            if (!Currency.TryParse(code, out _))
+            {
+                errors.Add(field, $"'{code}' is not an upper-case ISO 4217 currency code.");
+            }
+
+            if (amount is < 0 or > Money.MaxPayoutAmount)
+            {
+                errors.Add(field, $"The amount for {code} must be from 0 to {Money.MaxPayoutAmount} minor units.");
+            }
+        }
+    }
+
+    private static ApprovalPolicy Merge(ApprovalPolicy current, ApprovalPolicyPatch? patch) => patch is null
+        ? current
+        : new ApprovalPolicy(
+            Merge(current.DualApprovalAtOrAbove, patch.DualApprovalAtOrAbove, patch.IsNull("dualApprovalAtOrAbove")),
+            Merge(current.AutoApproveBelow, patch.AutoApproveBelow, patch.IsNull("autoApproveBelow")));
+
+    /// <summary>RFC 7396 on a currency map: the patch's currencies are set, its nulls removed, the rest kept; a null map empties it.</summary>
+    private static IReadOnlyDictionary<string, long> Merge(IReadOnlyDictionary<string, long> current, Dictionary<string, long?>? patch, bool cleared)
+    {
+        if (cleared)
+        {
+            return new Dictionary<string, long>();
+        }
+
+        if (patch is null)
+        {
+            return current;
+        }
+
+        var merged = new Dictionary<string, long>(current, StringComparer.Ordinal);
+        foreach (var (code, amount) in patch)
+        {
+            if (amount is { } value)
+            {
+                merged[code] = value;
+            }
+            else
+            {
+                merged.Remove(code);
+            }
+        }
+
+        return merged;
+    }
 }

@@ -149,12 +149,16 @@ public sealed class PayoutFunctions(PayoutService payouts, IPayoutStore store, T
     [RequirePermission(Permissions.Approve)]
     [Tags("Payouts")]
     [EndpointSummary("Approve a pending payout")]
+    [EndpointDescription(
+        "A payout at or above its currency's approvalPolicy.dualApprovalAtOrAbove needs two different approvers: the first approval "
+        + "answers 200 with the payout still pending_approval and the approval in `approvals`. 403 separation_of_duties for its creator "
+        + "or an editor; 409 duplicate_approval when the same user approves twice.")]
     [ProblemResponses(404, 409, 412)]
     public Task<PayoutResult> ApprovePayout(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "payouts/{id}/approve")] HttpRequest request, string id, CancellationToken cancellationToken)
     {
         var caller = request.Caller();
-        return ChangeAsync(request, id, (payout, now) => payout.Approve(caller.Actor, now), cancellationToken);
+        return ChangeAsync(request, (ifMatch, token) => payouts.ApproveAsync(caller.OrgId, id, ifMatch, caller.Actor, token), cancellationToken);
     }
 
     [Function(nameof(RejectPayout))]
@@ -230,7 +234,7 @@ public sealed class PayoutFunctions(PayoutService payouts, IPayoutStore store, T
     [RequirePermission(Permissions.Approve)]
     [Idempotent]
     [Tags("Payouts")]
-    [EndpointSummary("Approve up to 500 payouts; each is approved or skipped with a code")]
+    [EndpointSummary("Approve up to 500 payouts; each is approved, gets its first of two approvals, or is skipped with a code")]
     [Consumes(typeof(BulkApproveRequest), "application/json")]
     [ProblemResponses(400, 409, 413, 415, 422)]
     public async Task<Results<Ok<BulkApproveResponse>, ProblemHttpResult>> BulkApprovePayouts(
@@ -244,9 +248,11 @@ public sealed class PayoutFunctions(PayoutService payouts, IPayoutStore store, T
         }
 
         var results = await payouts.BulkApproveAsync(caller.OrgId, ids, caller.Actor, cancellationToken);
+        var done = results.Where(r => r.Outcome.Succeeded).ToLookup(r => r.Outcome.Value.Status == PayoutStatus.Approved, r => r.PayoutId);
         return TypedResults.Ok(new BulkApproveResponse(
-            results.Where(r => r.Failure is null).Select(r => r.PayoutId).ToList(),
-            results.Where(r => r.Failure is not null).Select(r => new BulkApproveSkip(r.PayoutId, Problems.CodeOf(r.Failure!.Code), r.Failure.Detail)).ToList()));
+            done[true].ToList(),
+            results.Where(r => !r.Outcome.Succeeded).Select(r => new BulkApproveSkip(r.PayoutId, Problems.CodeOf(r.Outcome.Failure!.Code), r.Outcome.Failure.Detail)).ToList(),
+            done[false].ToList()));
     }
 
     [Function(nameof(GetPayoutStats))]

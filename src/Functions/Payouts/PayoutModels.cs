@@ -74,7 +74,8 @@ public sealed record MarkFailedRequest(string? FailureCode, string? FailureMessa
 
 public sealed record BulkApproveRequest([property: Required] List<string>? PayoutIds);
 
-public sealed record BulkApproveResponse(IReadOnlyList<string> Approved, IReadOnlyList<BulkApproveSkip> Skipped);
+/// <summary>Each id lands in one list: approved, skipped (with its code), or approvalRecorded (the first of two approvals).</summary>
+public sealed record BulkApproveResponse(IReadOnlyList<string> Approved, IReadOnlyList<BulkApproveSkip> Skipped, IReadOnlyList<string> ApprovalRecorded);
 
 public sealed record BulkApproveSkip(string Id, string Code, string Detail);
 
@@ -147,7 +148,11 @@ public sealed record PayoutResponse(
     string? FailureCode,
     string? FailureMessage,
     int? LineCount,
+    IReadOnlyList<ApprovalResponse> Approvals,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] PartnerRef? Partner = null);
+
+/// <summary>One recorded approval (CONTRACT §8): who and when.</summary>
+public sealed record ApprovalResponse(string By, DateTime At);
 
 /// <summary>The partner embedded by <c>expand=partner</c>.</summary>
 public sealed record PartnerRef(string Id, string Name, string Email);
@@ -212,6 +217,7 @@ public static class PayoutMappings
         payout.FailureCode,
         payout.FailureMessage,
         payout.LineCount,
+        payout.Approvals.Select(approval => new ApprovalResponse(approval.By, approval.At.UtcDateTime)).ToList(),
         partner is null ? null : new PartnerRef(partner.Id, partner.Name, partner.Email));
 
     public static AuditEntryResponse ToResponse(this PayoutEvent change) => new(

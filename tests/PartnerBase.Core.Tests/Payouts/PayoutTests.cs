@@ -54,7 +54,7 @@ public class PayoutTests
     {
         var payout = Payout.Create(TestPayouts.Draft(), Alice, TestPayouts.Start).Payout;
 
-        var outcome = payout.Approve(Alice, Later);
+        var outcome = payout.Approve(Alice, ApprovalPolicy.Default, Later);
 
         Assert.Equal(FailureCode.SeparationOfDuties, outcome.Failure?.Code);
         Assert.Equal(PayoutStatus.PendingApproval, payout.Status);
@@ -67,7 +67,7 @@ public class PayoutTests
         var payout = Payout.Create(TestPayouts.Draft(), Alice, TestPayouts.Start).Payout
             .Update(new PayoutChanges(99_999, null, null, null, null), Bob, Later).Value.Payout;
 
-        var outcome = payout.Approve(Bob, Later.AddMinutes(1));
+        var outcome = payout.Approve(Bob, ApprovalPolicy.Default, Later.AddMinutes(1));
 
         Assert.Equal(FailureCode.SeparationOfDuties, outcome.Failure?.Code);
     }
@@ -78,7 +78,7 @@ public class PayoutTests
         var payout = Payout.Create(TestPayouts.Draft(), Alice, TestPayouts.Start).Payout
             .Update(new PayoutChanges(99_999, null, null, null, null), Bob, Later).Value.Payout;
 
-        var approved = payout.Approve(Carol, Later.AddMinutes(1)).Value.Payout;
+        var approved = payout.Approve(Carol, ApprovalPolicy.Default, Later.AddMinutes(1)).Value.Payout;
 
         Assert.Equal(PayoutStatus.Approved, approved.Status);
         Assert.Equal("carol", approved.ApprovedBy);
@@ -90,7 +90,7 @@ public class PayoutTests
     {
         var payout = Payout.Create(TestPayouts.Draft(source: PayoutSource.CommissionRun), Actor.System, TestPayouts.Start).Payout;
 
-        var outcome = payout.Approve(Actor.System, Later);
+        var outcome = payout.Approve(Actor.System, ApprovalPolicy.Default, Later);
 
         Assert.True(outcome.Succeeded, outcome.Failure?.Detail);
         Assert.Equal(PayoutStatus.Approved, outcome.Value.Payout.Status);
@@ -103,7 +103,7 @@ public class PayoutTests
         // The run's payouts have no human creator, so any approver may approve them (CONTRACT §2).
         var payout = Payout.Create(TestPayouts.Draft(source: PayoutSource.CommissionRun), Actor.System, TestPayouts.Start).Payout;
 
-        var outcome = payout.Approve(Alice, Later);
+        var outcome = payout.Approve(Alice, ApprovalPolicy.Default, Later);
 
         Assert.True(outcome.Succeeded, outcome.Failure?.Detail);
     }
@@ -164,7 +164,7 @@ public class PayoutTests
     [Fact]
     public void MarkPaid_WithReference_SetsReferenceAndPaidAt()
     {
-        var approved = Payout.Create(TestPayouts.Draft(), Alice, TestPayouts.Start).Payout.Approve(Bob, Later).Value.Payout;
+        var approved = Payout.Create(TestPayouts.Draft(), Alice, TestPayouts.Start).Payout.Approve(Bob, ApprovalPolicy.Default, Later).Value.Payout;
 
         var paid = approved.MarkPaid(Carol, "tr_1", Later.AddMinutes(5)).Value.Payout;
 
@@ -176,7 +176,7 @@ public class PayoutTests
     public void MarkProcessing_AfterAFailure_ClearsTheFailureFromThePayout()
     {
         var failed = Payout.Create(TestPayouts.Draft(), Alice, TestPayouts.Start).Payout
-            .Approve(Bob, Later).Value.Payout
+            .Approve(Bob, ApprovalPolicy.Default, Later).Value.Payout
             .MarkProcessing(Carol, Later.AddMinutes(1)).Value.Payout
             .MarkFailed(Carol, "account_closed", "Account closed", Later.AddMinutes(2)).Value.Payout;
 
@@ -195,7 +195,7 @@ public class PayoutTests
     public void MarkPaid_NullReference_KeepsEarlierReference()
     {
         var processing = Payout.Create(TestPayouts.Draft(), Alice, TestPayouts.Start).Payout
-            .Approve(Bob, Later).Value.Payout
+            .Approve(Bob, ApprovalPolicy.Default, Later).Value.Payout
             .MarkProcessing(Carol, Later.AddMinutes(1)).Value.Payout;
 
         // No transition sets a reference before mark-paid, so only stored state can carry one: build it the way a store reads it back.
@@ -213,7 +213,7 @@ public class PayoutTests
     public void Id_OfEachEvent_IsPayoutIdAndZeroPaddedVersion()
     {
         var created = Payout.Create(TestPayouts.Draft(id: "po_abc"), Alice, TestPayouts.Start);
-        var approved = created.Payout.Approve(Bob, Later).Value;
+        var approved = created.Payout.Approve(Bob, ApprovalPolicy.Default, Later).Value;
 
         Assert.Equal("po_abc-00000001", created.Id);
         Assert.Equal("po_abc-00000002", approved.Id);
@@ -241,10 +241,112 @@ public class PayoutTests
     public void Approve_ByCreatorWhenAlreadyApproved_FailsWithInvalidTransition()
     {
         var payout = Payout.Create(TestPayouts.Draft(), Actor.User("alice"), TestPayouts.Start).Payout;
-        var approved = payout.Approve(Actor.User("bob"), TestPayouts.Start).Value.Payout;
+        var approved = payout.Approve(Actor.User("bob"), ApprovalPolicy.Default, TestPayouts.Start).Value.Payout;
 
-        var outcome = approved.Approve(Actor.User("alice"), TestPayouts.Start);
+        var outcome = approved.Approve(Actor.User("alice"), ApprovalPolicy.Default, TestPayouts.Start);
 
         Assert.Equal(FailureCode.InvalidTransition, outcome.Failure?.Code);
+    }
+
+    [Fact]
+    public void Approve_EarlierEditorAfterAnotherEdit_FailsWithSeparationOfDuties()
+    {
+        var payout = Payout.Create(TestPayouts.Draft(), Alice, TestPayouts.Start).Payout
+            .Update(new PayoutChanges(20_000, null, null, null, null), Bob, Later).Value.Payout
+            .Update(new PayoutChanges(null, null, null, "notes only", null), Carol, Later).Value.Payout;
+
+        var outcome = payout.Approve(Bob, ApprovalPolicy.Default, Later);
+
+        Assert.Equal(FailureCode.SeparationOfDuties, outcome.Failure?.Code);
+    }
+
+    [Fact]
+    public void Approve_FirstOfTwoThenSecondByAnother_RecordsThenApprovesWithBothListed()
+    {
+        var payout = Payout.Create(TestPayouts.Draft(amount: 10_000), Alice, TestPayouts.Start).Payout;
+        var policy = TestPayouts.DualFor(payout.Amount);
+
+        var first = payout.Approve(Bob, policy, Later).Value;
+        var second = first.Payout.Approve(Carol, policy, Later.AddMinutes(1)).Value;
+
+        Assert.Equal((PayoutAction.RecordApproval, PayoutStatus.PendingApproval, 2L), (first.Action, first.Payout.Status, first.Payout.Version));
+        Assert.Equal("payout.approval_recorded", first.Type);
+        Assert.Null(first.Payout.ApprovedBy);
+        Assert.Equal((PayoutAction.Approve, PayoutStatus.Approved, "carol"), (second.Action, second.Payout.Status, second.Payout.ApprovedBy));
+        Assert.Equal([new PayoutApproval("bob", Later), new PayoutApproval("carol", Later.AddMinutes(1))], second.Payout.Approvals);
+    }
+
+    [Fact]
+    public void Approve_SameUserTwiceUnderDualPolicy_FailsWithDuplicateApproval()
+    {
+        var payout = Payout.Create(TestPayouts.Draft(), Alice, TestPayouts.Start).Payout;
+        var policy = TestPayouts.DualFor(payout.Amount);
+        var recorded = payout.Approve(Bob, policy, Later).Value.Payout;
+
+        var outcome = recorded.Approve(Bob, policy, Later);
+
+        Assert.Equal(FailureCode.DuplicateApproval, outcome.Failure?.Code);
+    }
+
+    [Fact]
+    public void Approve_RecordedThenPolicyLowered_TheSecondCallUnderTheNewPolicyApproves()
+    {
+        var payout = Payout.Create(TestPayouts.Draft(), Alice, TestPayouts.Start).Payout;
+        var recorded = payout.Approve(Bob, TestPayouts.DualFor(payout.Amount), Later).Value.Payout;
+
+        var outcome = recorded.Approve(Bob, ApprovalPolicy.Default, Later);
+
+        Assert.Equal(PayoutStatus.Approved, outcome.Value.Payout.Status);
+        Assert.Equal(["bob"], outcome.Value.Payout.Approvals.Select(a => a.By));
+    }
+
+    [Fact]
+    public void Update_AfterFirstApproval_ClearsApprovals()
+    {
+        var payout = Payout.Create(TestPayouts.Draft(), Alice, TestPayouts.Start).Payout;
+        var recorded = payout.Approve(Bob, TestPayouts.DualFor(payout.Amount), Later).Value.Payout;
+
+        var edited = recorded.Update(new PayoutChanges(null, null, null, "edited", null), Carol, Later).Value.Payout;
+
+        Assert.Empty(edited.Approvals);
+        Assert.Equal(["carol"], edited.EditedBy);
+    }
+
+    [Theory]
+    [InlineData(PayoutSource.CommissionRun, 9_999, true)]
+    [InlineData(PayoutSource.CommissionRun, 10_000, false)]
+    [InlineData(PayoutSource.Manual, 9_999, false)]
+    public void ApproveAutomatically_OnlyCommissionRunPayoutsBelowTheThreshold(PayoutSource source, long amount, bool approved)
+    {
+        var payout = Payout.Create(TestPayouts.Draft(amount: amount, source: source), Actor.System, TestPayouts.Start).Payout;
+        var policy = ApprovalPolicy.Default with { AutoApproveBelow = new Dictionary<string, long> { ["USD"] = 10_000 } };
+
+        var outcome = payout.ApproveAutomatically(policy, Later);
+
+        Assert.Equal(approved, outcome.Succeeded);
+        if (approved)
+        {
+            Assert.Equal((PayoutStatus.Approved, "system", ActorKind.System), (outcome.Value.Payout.Status, outcome.Value.Payout.ApprovedBy, outcome.Value.Actor.Kind));
+            Assert.Equal(["system"], outcome.Value.Payout.Approvals.Select(a => a.By));
+        }
+    }
+
+    [Fact]
+    public void ApproveAutomatically_AmountAlsoAtDualThreshold_IsLeftForTwoApprovers()
+    {
+        var payout = Payout.Create(TestPayouts.Draft(amount: 5_000, source: PayoutSource.CommissionRun), Actor.System, TestPayouts.Start).Payout;
+        var policy = new ApprovalPolicy(new Dictionary<string, long> { ["USD"] = 5_000 }, new Dictionary<string, long> { ["USD"] = 10_000 });
+
+        Assert.False(payout.ApproveAutomatically(policy, Later).Succeeded);
+    }
+
+    [Fact]
+    public void ApproveAutomatically_AfterAnEdit_DoesNothing()
+    {
+        var payout = Payout.Create(TestPayouts.Draft(amount: 5_000, source: PayoutSource.CommissionRun), Actor.System, TestPayouts.Start).Payout
+            .Update(new PayoutChanges(null, null, null, "checked", null), Bob, Later).Value.Payout;
+        var policy = ApprovalPolicy.Default with { AutoApproveBelow = new Dictionary<string, long> { ["USD"] = 10_000 } };
+
+        Assert.False(payout.ApproveAutomatically(policy, Later).Succeeded);
     }
 }

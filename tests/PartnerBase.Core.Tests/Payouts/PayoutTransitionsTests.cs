@@ -17,6 +17,8 @@ public class PayoutTransitionsTests
         [(PayoutStatus.PendingApproval, PayoutAction.Update)] = PayoutStatus.PendingApproval,
         [(PayoutStatus.PendingApproval, PayoutAction.Delete)] = PayoutStatus.PendingApproval,
         [(PayoutStatus.PendingApproval, PayoutAction.Approve)] = PayoutStatus.Approved,
+        // CONTRACT §8: the first of two approvals leaves the payout pending.
+        [(PayoutStatus.PendingApproval, PayoutAction.RecordApproval)] = PayoutStatus.PendingApproval,
         [(PayoutStatus.PendingApproval, PayoutAction.Reject)] = PayoutStatus.Rejected,
         [(PayoutStatus.Approved, PayoutAction.MarkProcessing)] = PayoutStatus.Processing,
         [(PayoutStatus.Failed, PayoutAction.MarkProcessing)] = PayoutStatus.Processing,
@@ -31,6 +33,7 @@ public class PayoutTransitionsTests
         [PayoutAction.Update] = "payout.updated",
         [PayoutAction.Delete] = "payout.deleted",
         [PayoutAction.Approve] = "payout.approved",
+        [PayoutAction.RecordApproval] = "payout.approval_recorded",
         [PayoutAction.Reject] = "payout.rejected",
         [PayoutAction.MarkProcessing] = "payout.processing",
         [PayoutAction.MarkPaid] = "payout.paid",
@@ -122,19 +125,19 @@ public class PayoutTransitionsTests
                 Then((payout, now) => payout.Reject(Approver, "duplicate", now));
                 break;
             case PayoutStatus.Approved:
-                Then((payout, now) => payout.Approve(Approver, now));
+                Then((payout, now) => payout.Approve(Approver, ApprovalPolicy.Default, now));
                 break;
             case PayoutStatus.Processing:
-                Then((payout, now) => payout.Approve(Approver, now));
+                Then((payout, now) => payout.Approve(Approver, ApprovalPolicy.Default, now));
                 Then((payout, now) => payout.MarkProcessing(Finance, now));
                 break;
             case PayoutStatus.Paid:
-                Then((payout, now) => payout.Approve(Approver, now));
+                Then((payout, now) => payout.Approve(Approver, ApprovalPolicy.Default, now));
                 Then((payout, now) => payout.MarkProcessing(Finance, now));
                 Then((payout, now) => payout.MarkPaid(Finance, "tr_1", now));
                 break;
             case PayoutStatus.Failed:
-                Then((payout, now) => payout.Approve(Approver, now));
+                Then((payout, now) => payout.Approve(Approver, ApprovalPolicy.Default, now));
                 Then((payout, now) => payout.MarkProcessing(Finance, now));
                 Then((payout, now) => payout.MarkFailed(Finance, "account_closed", "Account closed", now));
                 break;

@@ -67,6 +67,18 @@ public sealed class MalformedRequestTests(ApiFactory factory)
         { "partner taxFormStatus as number", "PATCH", "/api/partners/{partner}", """{ "taxFormStatus": 2 }""", 400, "taxFormStatus" },
         { "partner sets payable", "POST", "/api/partners", """{ "name": "P", "email": "p@example.com", "commissionRateBps": 100, "payable": true }""", 400, "payable" },
         { "partner update sets payableBlockers", "PATCH", "/api/partners/{partner}", """{ "payableBlockers": [] }""", 400, "payableBlockers" },
+        { "organization holdDays 366", "PATCH", "/api/organization", """{ "holdDays": 366 }""", 400, "holdDays" },
+        { "organization holdDays negative", "PATCH", "/api/organization", """{ "holdDays": -1 }""", 400, "holdDays" },
+        { "organization holdDays fractional", "PATCH", "/api/organization", """{ "holdDays": 1.5 }""", 400, "holdDays" },
+        { "organization holdDays as string", "PATCH", "/api/organization", """{ "holdDays": "7" }""", 400, "holdDays" },
+        { "organization holdDays null", "PATCH", "/api/organization", """{ "holdDays": null }""", 400, "holdDays" },
+        { "organization approvalPolicy not an object", "PATCH", "/api/organization", """{ "approvalPolicy": "strict" }""", 400, "approvalPolicy" },
+        { "organization dual threshold as string", "PATCH", "/api/organization", """{ "approvalPolicy": { "dualApprovalAtOrAbove": { "USD": "100" } } }""", 400, "approvalPolicy" },
+        { "organization dual threshold unknown currency", "PATCH", "/api/organization", """{ "approvalPolicy": { "dualApprovalAtOrAbove": { "XYZ": 100 } } }""", 400, "approvalPolicy.dualApprovalAtOrAbove" },
+        { "organization dual threshold over the limit", "PATCH", "/api/organization", """{ "approvalPolicy": { "dualApprovalAtOrAbove": { "USD": 1000000000001 } } }""", 400, "approvalPolicy.dualApprovalAtOrAbove" },
+        { "organization auto-approve negative", "PATCH", "/api/organization", """{ "approvalPolicy": { "autoApproveBelow": { "EUR": -5 } } }""", 400, "approvalPolicy.autoApproveBelow" },
+        { "organization auto-approve map as list", "PATCH", "/api/organization", """{ "approvalPolicy": { "autoApproveBelow": [100] } }""", 400, "approvalPolicy" },
+        { "organization minimum null-valued currency that is unknown", "PATCH", "/api/organization", """{ "minimumPayouts": { "ABC": null } }""", 400, "minimumPayouts" },
     };
 
     [Theory]

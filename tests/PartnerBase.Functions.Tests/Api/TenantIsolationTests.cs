@@ -15,7 +15,16 @@ public sealed class TenantIsolationTests(ApiFactory factory)
         var pending = (await victim.CreatePayoutAsync(partnerId))["id"]!.GetValue<string>();
         var approved = (await victim.CreatePayoutAsync(partnerId))["id"]!.GetValue<string>();
         await victim.ActAsync(victim.Approver, approved, "approve");
-        await victim.Admin.PatchAsJsonAsync("/api/organization", new { approverEmails = new[] { "boss@victim.example" }, requireVerifiedTaxForm = true }, ct);
+        var settings = new
+        {
+            approverEmails = new[] { "boss@victim.example" },
+            requireVerifiedTaxForm = true,
+            approvalPolicy = new { dualApprovalAtOrAbove = new Dictionary<string, long> { ["USD"] = 5_000 }, autoApproveBelow = new Dictionary<string, long> { ["USD"] = 100 } },
+            holdDays = 14,
+        };
+        await TestOrg.ExpectAsync(await victim.Admin.PatchAsJsonAsync("/api/organization", settings, ct), HttpStatusCode.OK);
+        var firstApproved = (await victim.CreatePayoutAsync(partnerId))["id"]!.GetValue<string>();
+        Assert.Equal("pending_approval", (await victim.ActAsync(victim.Approver, firstApproved, "approve"))["status"]!.GetValue<string>());
         await victim.Manager.PatchAsJsonAsync($"/api/partners/{partnerId}", new { taxFormStatus = "submitted" }, ct);
         var before = await SnapshotAsync(victim);
         var attacker = new TestOrg(factory).Client("intruder", "admin");
@@ -26,6 +35,8 @@ public sealed class TenantIsolationTests(ApiFactory factory)
             ("PATCH", $"/api/payouts/{pending}"),
             ("DELETE", $"/api/payouts/{pending}"),
             ("POST", $"/api/payouts/{pending}/approve"),
+            ("POST", $"/api/payouts/{firstApproved}/approve"),
+            ("POST", $"/api/payouts/{firstApproved}/reject"),
             ("POST", $"/api/payouts/{pending}/reject"),
             ("POST", $"/api/payouts/{approved}/mark-processing"),
             ("POST", $"/api/payouts/{approved}/mark-paid"),
@@ -51,13 +62,15 @@ public sealed class TenantIsolationTests(ApiFactory factory)
         Assert.Empty((await TestOrg.Json(await attacker.GetAsync($"/api/payouts/stats?partnerId={partnerId}", ct)))["currencies"]!.AsArray());
         var csv = await attacker.GetStringAsync($"/api/payouts/export?partnerId={partnerId}", ct);
         Assert.Single(csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries));
-        var bulk = await TestOrg.Json(await attacker.PostAsJsonAsync("/api/payouts/bulk-approve", new { payoutIds = new[] { pending } }, ct));
+        var bulk = await TestOrg.Json(await attacker.PostAsJsonAsync("/api/payouts/bulk-approve", new { payoutIds = new[] { pending, firstApproved } }, ct));
         Assert.Empty(bulk["approved"]!.AsArray());
-        Assert.Equal("not_found", bulk["skipped"]![0]!["code"]!.GetValue<string>());
+        Assert.Empty(bulk["approvalRecorded"]!.AsArray());
+        Assert.All(bulk["skipped"]!.AsArray(), skip => Assert.Equal("not_found", skip!["code"]!.GetValue<string>()));
         var create = await attacker.PostAsJsonAsync("/api/payouts", new { partnerId, amount = 1, currency = "USD", period = "2026-07" }, ct);
         await ProblemAssert.IsValidationProblemAsync(create, "partnerId");
-        var settings = await TestOrg.Json(await attacker.PatchAsJsonAsync("/api/organization", new { automaticPayments = true, requireVerifiedTaxForm = false }, ct));
-        Assert.NotEqual(victim.Id, settings["orgId"]!.GetValue<string>());
+        var attackerSettings = await TestOrg.Json(await attacker.PatchAsJsonAsync(
+            "/api/organization", new { automaticPayments = true, requireVerifiedTaxForm = false, approvalPolicy = (object?)null, holdDays = 0 }, ct));
+        Assert.NotEqual(victim.Id, attackerSettings["orgId"]!.GetValue<string>());
         var sameId = await attacker.PostAsJsonAsync("/api/partners", new { id = partnerId, name = "Twin", email = "t@example.com", commissionRateBps = 1, taxFormStatus = "verified", payoutAccountId = "acct_twin" }, ct);
         Assert.Equal(HttpStatusCode.Created, sameId.StatusCode);
         Assert.Empty((await TestOrg.Json(sameId))["payableBlockers"]!.AsArray());

@@ -429,6 +429,91 @@ public abstract class CommissionRunContractTests
     }
 
     [Fact]
+    public async Task Run_HoldDays_YoungAttributionsAreHeldUntilTheFirstRunWhosePeriodEndIsPastTheirHold()
+    {
+        var orgId = await NewOrgAsync(("p1", 1_000));
+        await SaveSettingsAsync(orgId, settings => settings with { HoldDays = 30 });
+        var sept10 = new DateTimeOffset(2026, 9, 10, 15, 0, 0, TimeSpan.Zero);
+        var sept28 = new DateTimeOffset(2026, 9, 28, 8, 0, 0, TimeSpan.Zero);
+        await IngestAsync(orgId,
+            Won("old", "p1", 10_000, July),             // July 10 + 30 days: long payable
+            Won("young", "p1", 20_000, sept10),         // payable from October 10
+            Won("younger", "p1", 40_000, sept28));      // payable from October 28
+
+        var preview = (await _service.RunAsync(orgId, September, dryRun: true, Cancellation)).Value;
+        var september = await RunAsync(orgId, September);
+        var october = await RunAsync(orgId, October);
+        var november = await RunAsync(orgId, November);
+
+        var held = new HeldCommission("p1", Usd, 6_000, 2, sept10.AddDays(30));
+        Assert.Equal([held], preview.Held);
+        Assert.Equal([held], september.Held);
+        Assert.Equal((1_000L, 1), (Assert.Single(september.Payouts).Amount, september.Payouts[0].AttributionCount));
+        Assert.Equal((6_000L, 2), (Assert.Single(october.Payouts).Amount, october.Payouts[0].AttributionCount));
+        Assert.Empty(october.Held);
+        Assert.Empty(november.Payouts);
+        Assert.All(await AttributionsAsync(orgId, "old", "young", "younger"), a => Assert.Equal(AttributionState.Settled, a.State));
+    }
+
+    [Fact]
+    public async Task Run_HoldEndingExactlyAtPeriodEnd_IsHeldForThatPeriodAndSettledInTheNext()
+    {
+        var orgId = await NewOrgAsync(("p1", 1_000));
+        await SaveSettingsAsync(orgId, settings => settings with { HoldDays = 30 });
+        await IngestAsync(orgId, Won("edge", "p1", 10_000, September.Start));
+
+        var september = await RunAsync(orgId, September);
+        var october = await RunAsync(orgId, October);
+
+        Assert.Empty(september.Payouts);
+        Assert.Equal(new HeldCommission("p1", Usd, 1_000, 1, September.End), Assert.Single(september.Held));
+        Assert.Equal(1_000, Assert.Single(october.Payouts).Amount);
+    }
+
+    [Fact]
+    public async Task Run_ReversedWhileHeld_IsNeverPaid()
+    {
+        var orgId = await NewOrgAsync(("p1", 1_000));
+        await SaveSettingsAsync(orgId, settings => settings with { HoldDays = 60 });
+        await IngestAsync(orgId, Won("refunded", "p1", 50_000, September), Won("kept", "p1", 10_000, September));
+        var payableFrom = September.Start.AddDays(9).AddHours(15).AddDays(60);
+        var september = await RunAsync(orgId, September);
+
+        await IngestAsync(orgId, Reversed(Won("refunded", "p1", 50_000, September)));
+        var october = await RunAsync(orgId, October);
+        var november = await RunAsync(orgId, November);
+
+        Assert.Empty(september.Payouts);
+        Assert.Equal(new HeldCommission("p1", Usd, 6_000, 2, payableFrom), Assert.Single(september.Held));
+        Assert.Empty(october.Payouts);
+        Assert.Equal(new HeldCommission("p1", Usd, 1_000, 1, payableFrom), Assert.Single(october.Held));
+        Assert.Equal((1_000L, 1), (Assert.Single(november.Payouts).Amount, november.Payouts[0].AttributionCount));
+        Assert.Empty(november.Held);
+        Assert.Equal(AttributionState.Void, (await AttributionsAsync(orgId, "refunded")).Single().State);
+    }
+
+    [Fact]
+    public async Task Run_AutoApproveBelow_ApprovesSmallRunPayoutsBySystemAndLeavesOthersPending()
+    {
+        var orgId = await NewOrgAsync(("p1", 1_000), ("p2", 1_000));
+        await SaveSettingsAsync(orgId, settings => settings with
+        {
+            ApprovalPolicy = ApprovalPolicy.Default with { AutoApproveBelow = new Dictionary<string, long> { ["USD"] = 5_000 } },
+        });
+        await IngestAsync(orgId, Won("small", "p1", 49_990, September), Won("large", "p2", 50_000, September), Won("euro", "p1", 10_000, September, Eur));
+
+        var run = await RunAsync(orgId, September);
+
+        var payouts = (await PayoutsAsync(orgId)).ToDictionary(p => (p.PartnerId, p.Amount.Currency.Code));
+        Assert.Equal(3, run.Payouts.Count);
+        Assert.Equal((PayoutStatus.Approved, Actor.SystemId), (payouts[("p1", "USD")].Status, payouts[("p1", "USD")].ApprovedBy));
+        Assert.Equal(PayoutStatus.PendingApproval, payouts[("p2", "USD")].Status);
+        Assert.Equal(PayoutStatus.PendingApproval, payouts[("p1", "EUR")].Status);
+        var events = await _store.GetPayoutEventsAsync(orgId, payouts[("p1", "USD")].Id, cancellationToken: Cancellation);
+        Assert.Equal([(PayoutAction.Create, Actor.System), (PayoutAction.Approve, Actor.System)], events.Select(e => (e.Action, e.Actor)));
+    }
+
+    [Fact]
     public async Task Run_Repeated_CreatesNothingMore()
     {
         var orgId = await NewOrgAsync(("p1", 1_000), ("p2", 2_000));
@@ -656,6 +741,12 @@ public abstract class CommissionRunContractTests
     {
         var settings = OrganizationSettings.Default(orgId) with { MinimumPayouts = minimums.ToDictionary(m => m.Currency, m => m.Amount), Version = 1 };
         Assert.True(await _store.TrySaveOrganizationAsync(settings, Cancellation));
+    }
+
+    private async Task SaveSettingsAsync(string orgId, Func<OrganizationSettings, OrganizationSettings> change)
+    {
+        var current = await _store.GetOrganizationAsync(orgId, Cancellation) ?? OrganizationSettings.Default(orgId);
+        Assert.True(await _store.TrySaveOrganizationAsync(change(current) with { Version = current.Version + 1 }, Cancellation));
     }
 
     private async Task<IngestResult> IngestAsync(string orgId, params AttributionInput[] inputs)

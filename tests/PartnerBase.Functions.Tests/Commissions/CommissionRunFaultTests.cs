@@ -13,7 +13,8 @@ namespace PartnerBase.Functions.Tests.Commissions;
 /// ones; run October) is interrupted at every one of its writes in turn — before the write reaches the store, and
 /// after it landed but before the caller heard back. A restarted instance then retries the step that failed and
 /// finishes the script. The store must end exactly as after the uninterrupted script: the same payouts (ids differ
-/// between runs, so by content), every attribution settled once, into a payout that exists and counts it.
+/// between runs, so by content), every attribution settled once, into a payout that exists and counts it, and each
+/// payout below the organization's <c>autoApproveBelow</c> approved by the system exactly once (CONTRACT §8).
 /// </summary>
 public abstract class CommissionRunFaultTests
 {
@@ -63,12 +64,12 @@ public abstract class CommissionRunFaultTests
         var outcome = await OutcomeAsync(store, orgId);
         Assert.Equal(
         [
-            new PayoutContent("p1", "EUR", 3_000, 1, September),
-            new PayoutContent("p1", "USD", 6_000, 2, October),
-            new PayoutContent("p1", "USD", 10_500, 2, September),
-            new PayoutContent("p2", "EUR", 3_500, 2, October),
-            new PayoutContent("p2", "USD", 5_500, 2, September),
-            new PayoutContent("p3", "USD", 7_500, 1, September),
+            new PayoutContent("p1", "EUR", 3_000, 1, September, PayoutStatus.PendingApproval),
+            new PayoutContent("p1", "USD", 6_000, 2, October, PayoutStatus.Approved),
+            new PayoutContent("p1", "USD", 10_500, 2, September, PayoutStatus.PendingApproval),
+            new PayoutContent("p2", "EUR", 3_500, 2, October, PayoutStatus.PendingApproval),
+            new PayoutContent("p2", "USD", 5_500, 2, September, PayoutStatus.Approved),
+            new PayoutContent("p3", "USD", 7_500, 1, September, PayoutStatus.PendingApproval),
         ], outcome.Payouts);
         Assert.Equal(AttributionState.ReversalSettled, outcome.Attributions["a01"].State);
         Assert.Equal(AttributionState.Void, outcome.Attributions["a09"].State);
@@ -156,7 +157,8 @@ public abstract class CommissionRunFaultTests
         }
 
         var minimums = new Dictionary<string, long> { ["USD"] = 5_000, ["EUR"] = 3_000 };
-        Assert.True(await store.TrySaveOrganizationAsync(OrganizationSettings.Default(orgId) with { MinimumPayouts = minimums, Version = 1 }, Cancellation));
+        var policy = ApprovalPolicy.Default with { AutoApproveBelow = new Dictionary<string, long> { ["USD"] = 7_000 } };
+        Assert.True(await store.TrySaveOrganizationAsync(OrganizationSettings.Default(orgId) with { MinimumPayouts = minimums, ApprovalPolicy = policy, Version = 1 }, Cancellation));
         var imported = await new CommissionService(store, time).IngestAsync(orgId,
         [
             Refunded,                                  // p1 USD 6000, reversed after September's run
@@ -242,7 +244,14 @@ public abstract class CommissionRunFaultTests
             var its = lines.Where(line => line.PayoutId == payout.Id).ToList();
             Assert.Equal(payout.LineCount, its.Count);
             Assert.Equal(payout.Amount.MinorUnits, its.Sum(line => line.Commission));
-            Assert.Equal((PayoutSource.CommissionRun, Actor.SystemId, PayoutStatus.PendingApproval), (payout.Source, payout.CreatedBy, payout.Status));
+            Assert.Equal((PayoutSource.CommissionRun, Actor.SystemId), (payout.Source, payout.CreatedBy));
+
+            // Created once, and approved by the system once or not at all: never twice, whatever crashed.
+            var events = await store.GetPayoutEventsAsync(orgId, payout.Id, cancellationToken: Cancellation);
+            List<(PayoutAction, ActorKind)> expected = payout.Status == PayoutStatus.Approved
+                ? [(PayoutAction.Create, ActorKind.System), (PayoutAction.Approve, ActorKind.System)]
+                : [(PayoutAction.Create, ActorKind.System)];
+            Assert.Equal(expected, events.Select(e => (e.Action, e.Actor.Kind)));
         }
 
         var contents = payouts.ToDictionary(p => p.Id, PayoutContent.Of);
@@ -264,9 +273,9 @@ public abstract class CommissionRunFaultTests
     private sealed record AttributionOutcome(AttributionState State, long? Commission, PayoutContent? SettledInto, long? ReversalCommission, PayoutContent? ReversedIn);
 
     /// <summary>What a payout is, without what differs between runs (id, times).</summary>
-    private sealed record PayoutContent(string PartnerId, string Currency, long Amount, int? LineCount, Period Period)
+    private sealed record PayoutContent(string PartnerId, string Currency, long Amount, int? LineCount, Period Period, PayoutStatus Status)
     {
         public static PayoutContent Of(Payout payout) =>
-            new(payout.PartnerId, payout.Amount.Currency.Code, payout.Amount.MinorUnits, payout.LineCount, payout.Period);
+            new(payout.PartnerId, payout.Amount.Currency.Code, payout.Amount.MinorUnits, payout.LineCount, payout.Period, payout.Status);
     }
 }

@@ -95,7 +95,7 @@ public static class TestEvents
         var usd = Currency.Parse("USD");
         var at = new DateTimeOffset(2026, 7, 1, 9, 0, 0, TimeSpan.Zero);
         var created = Payout.Create(new PayoutDraft(payoutId, orgId, "pt_1", new Money(12_345, usd), Period.Month(2026, 7), null, null), Actor.User("manager"), at);
-        var approved = created.Payout.Approve(Actor.User("approver"), at.AddMinutes(1)).Value;
+        var approved = created.Payout.Approve(Actor.User("approver"), ApprovalPolicy.Default, at.AddMinutes(1)).Value;
         var processing = approved.Payout.MarkProcessing(Actor.System, at.AddMinutes(2)).Value;
         var paid = processing.Payout.MarkPaid(Actor.System, "tr_1", at.AddMinutes(3)).Value;
         return [created, approved, processing, paid];

@@ -74,7 +74,7 @@ public abstract class EventRelayCrashTests
             var created = Payout.Create(new PayoutDraft($"po_relay_{i}", orgId, "pt_1", new Money(1_000 * i, usd), Period.Month(2026, 7), null, null), Manager, time.GetUtcNow());
             Assert.True(await store.TrySaveChangeAsync(created, null, ct));
             time.Advance(TimeSpan.FromSeconds(1));
-            var approved = created.Payout.Approve(Approver, time.GetUtcNow()).Value;
+            var approved = created.Payout.Approve(Approver, ApprovalPolicy.Default, time.GetUtcNow()).Value;
             Assert.True(await store.TrySaveChangeAsync(approved, created.Payout, ct));
             time.Advance(TimeSpan.FromSeconds(1));
             events.AddRange([created, approved]);

@@ -87,6 +87,24 @@ public sealed class NotificationsConsumerTests(SmtpServer smtp) : IClassFixture<
     }
 
     [Fact]
+    public async Task Deliver_ApprovalRecorded_MailsTheRemainingApproversAndNotThePartner()
+    {
+        var (jane, sam) = ($"jane-{Guid.NewGuid():N}@example.test", $"sam-{Guid.NewGuid():N}@example.test");
+        await SetUpAsync(approverEmails: [jane, sam]);
+        var created = Create(125_000, "USD");
+        var policy = ApprovalPolicy.Default with { DualApprovalAtOrAbove = new Dictionary<string, long> { ["USD"] = 100_000 } };
+        var recorded = created.Payout.Approve(Actor.User(jane), policy, At.AddMinutes(1)).Value;
+
+        await DeliverAsync(recorded);
+
+        var email = Assert.Single(await smtp.ReceivedByAsync(sam));
+        Assert.Equal("Payout po_1 for Acme Ltd awaits a second approval: USD 1,250.00 for 2026-07", email.Subject);
+        Assert.Contains($"First approval by: {jane}", email.Text, StringComparison.Ordinal);
+        Assert.Empty(await smtp.ReceivedByAsync(jane));
+        Assert.Empty(await smtp.ReceivedByAsync(_partnerEmail));
+    }
+
+    [Fact]
     public async Task Deliver_OtherEvents_MailsNobody()
     {
         await SetUpAsync();
@@ -187,7 +205,7 @@ public sealed class NotificationsConsumerTests(SmtpServer smtp) : IClassFixture<
         Actor.User("manager_max"),
         At);
 
-    private static PayoutEvent Approve(PayoutEvent created) => created.Payout.Approve(Actor.User("approver_jane"), At.AddMinutes(1)).Value;
+    private static PayoutEvent Approve(PayoutEvent created) => created.Payout.Approve(Actor.User("approver_jane"), ApprovalPolicy.Default, At.AddMinutes(1)).Value;
 
     /// <summary>The event as the subscription receives it: through the CloudEvent encoding.</summary>
     private static DeliveredEvent Decode(PayoutEvent change) =>

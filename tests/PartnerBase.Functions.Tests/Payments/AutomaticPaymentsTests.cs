@@ -33,6 +33,26 @@ public sealed class AutomaticPaymentsTests(ApiFactory factory)
         Assert.All(audit.Take(2), e => Assert.Equal("system", e!["actor"]!["kind"]!.GetValue<string>()));
     }
 
+    [Fact]
+    public async Task CommissionRun_PayoutApprovedAutomatically_IsPaidLikeAnyApprovedPayout()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var org = new TestOrg(factory);
+        await org.Admin.PatchAsJsonAsync("/api/organization", new { automaticPayments = true, approvalPolicy = new { autoApproveBelow = new Dictionary<string, long> { ["USD"] = 10_000 } } }, ct);
+        var partnerId = await org.CreatePartnerAsync(account: "acct_ok_run");
+        var attribution = new { id = "a1", partnerId, dealId = "d1", attributedAmount = 50_000, currency = "USD", closedAt = "2026-09-10T12:00:00Z", status = "won" };
+        await TestOrg.ExpectAsync(await org.Manager.PostAsJsonAsync("/api/attributions", new { attributions = new[] { attribution } }, ct), System.Net.HttpStatusCode.OK);
+
+        var run = await TestOrg.Json(await org.Manager.PostAsJsonAsync("/api/commission-runs", new { period = "2026-09" }, ct));
+        var payoutId = run["payouts"]![0]!["payoutId"]!.GetValue<string>();
+
+        var paid = await WaitForAsync(org, payoutId, "paid");
+        Assert.Equal(("system", 5_000L), (paid["approvedBy"]!.GetValue<string>(), paid["amount"]!.GetValue<long>()));
+        Assert.Equal(
+            ["payout.paid", "payout.processing", "payout.approved", "payout.created"],
+            (await org.AuditAsync(payoutId)).Select(e => e!["type"]!.GetValue<string>()));
+    }
+
     private static async Task<string> ApproveAsync(TestOrg org, string partnerId)
     {
         var id = (await org.CreatePayoutAsync(partnerId))["id"]!.GetValue<string>();

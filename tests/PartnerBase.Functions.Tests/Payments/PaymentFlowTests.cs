@@ -160,7 +160,7 @@ public sealed class PaymentFlowTests
         var settings = await _store.GetOrganizationAsync(OrgId, ct) ?? OrganizationSettings.Default(OrgId);
         await _store.TrySaveOrganizationAsync(settings with { AutomaticPayments = automaticPayments, RequireVerifiedTaxForm = requireVerifiedTaxForm, Version = settings.Version + 1 }, ct);
         var created = (await _payouts.CreateAsync(new NewPayout(OrgId, partnerId, new Money(9_900, Currency.Parse("EUR")), Period.Month(2026, 10), null, null), Actor.User("manager-1"), cancellationToken: ct)).Value;
-        var approved = (await _payouts.ChangeAsync(OrgId, created.Id, null, (p, at) => p.Approve(Actor.User("approver-1"), at), ct)).Value;
+        var approved = (await _payouts.ChangeAsync(OrgId, created.Id, null, (p, at) => p.Approve(Actor.User("approver-1"), ApprovalPolicy.Default, at), ct)).Value;
         return Delivered((await _store.GetPayoutEventsAsync(OrgId, approved.Id, 1, ct)).Single());
     }
 

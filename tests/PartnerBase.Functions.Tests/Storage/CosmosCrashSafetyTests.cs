@@ -80,7 +80,7 @@ public sealed class CosmosCrashSafetyTests(CosmosServer server)
         var created = await payouts.CreateAsync(new NewPayout(orgId, "p1", new Money(10_000, Currency.Parse("USD")), Period.Month(2026, 7), null, null), Manager, cancellationToken: ct);
         if (operation == "mark-paid")
         {
-            Assert.True((await payouts.ChangeAsync(orgId, created.Value.Id, null, (p, now) => p.Approve(Approver, now), ct)).Succeeded);
+            Assert.True((await payouts.ChangeAsync(orgId, created.Value.Id, null, (p, now) => p.Approve(Approver, ApprovalPolicy.Default, now), ct)).Succeeded);
         }
 
         return created.Value.Id;
@@ -91,7 +91,7 @@ public sealed class CosmosCrashSafetyTests(CosmosServer server)
         Outcome<Payout> outcome = operation switch
         {
             "create" => await payouts.CreateAsync(new NewPayout(orgId, "p1", new Money(10_000, Currency.Parse("USD")), Period.Month(2026, 7), null, null), Manager, "crash", ct),
-            "approve" => await payouts.ChangeAsync(orgId, payoutId, null, (p, now) => p.Approve(Approver, now), ct),
+            "approve" => await payouts.ChangeAsync(orgId, payoutId, null, (p, now) => p.Approve(Approver, ApprovalPolicy.Default, now), ct),
             "reject" => await payouts.ChangeAsync(orgId, payoutId, null, (p, now) => p.Reject(Approver, "no", now), ct),
             "mark-paid" => await payouts.ChangeAsync(orgId, payoutId, null, (p, now) => p.MarkPaid(Finance, "tr_1", now), ct),
             "delete" => await payouts.ChangeAsync(orgId, payoutId, null, (p, now) => p.Delete(Manager, now), ct),

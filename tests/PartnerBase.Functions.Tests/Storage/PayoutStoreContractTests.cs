@@ -114,7 +114,7 @@ public abstract class PayoutStoreContractTests
     {
         var orgId = NewOrgId();
         var created = await CreatePayoutAsync(orgId, "po_1");
-        var approved = created.Approve(Approver, Now).Value;
+        var approved = created.Approve(Approver, ApprovalPolicy.Default, Now).Value;
         Assert.True(await _store.TrySaveChangeAsync(approved, created, Cancellation));
 
         // Decided from version 1 while another writer already moved the payout to version 2.
@@ -133,7 +133,7 @@ public abstract class PayoutStoreContractTests
         var orgId = NewOrgId();
         var unsaved = Payout.Create(Draft(orgId, "po_1"), Manager, Now).Payout;
 
-        Assert.False(await _store.TrySaveChangeAsync(unsaved.Approve(Approver, Now).Value, unsaved, Cancellation));
+        Assert.False(await _store.TrySaveChangeAsync(unsaved.Approve(Approver, ApprovalPolicy.Default, Now).Value, unsaved, Cancellation));
 
         Assert.Null(await _store.GetPayoutAsync(orgId, "po_1", Cancellation));
         Assert.Empty(await _store.GetPayoutEventsAsync(orgId, "po_1", cancellationToken: Cancellation));
@@ -149,7 +149,7 @@ public abstract class PayoutStoreContractTests
         var steps = new Func<Payout, Outcome<PayoutEvent>>[]
         {
             payout => payout.Update(new PayoutChanges(12_000, Eur, null, "raised", null), Manager, Now),
-            payout => payout.Approve(Approver, Now),
+            payout => payout.Approve(Approver, ApprovalPolicy.Default, Now),
             payout => payout.MarkProcessing(Actor.System, Now),
             payout => payout.MarkFailed(Actor.System, "account_closed", "Account closed", Now),
             payout => payout.MarkProcessing(Actor.System, Now),
@@ -210,7 +210,7 @@ public abstract class PayoutStoreContractTests
         var created = await CreatePayoutAsync(orgId, "po_1");
         Assert.True(await _store.TrySaveChangeAsync(created.Delete(Manager, Now).Value, created, Cancellation));
 
-        Assert.False(await _store.TrySaveChangeAsync(created.Approve(Approver, Now).Value, created, Cancellation));
+        Assert.False(await _store.TrySaveChangeAsync(created.Approve(Approver, ApprovalPolicy.Default, Now).Value, created, Cancellation));
 
         Assert.Null(await _store.GetPayoutAsync(orgId, "po_1", Cancellation));
         Assert.Equal(2, (await _store.GetPayoutEventsAsync(orgId, "po_1", cancellationToken: Cancellation)).Count);
@@ -225,7 +225,7 @@ public abstract class PayoutStoreContractTests
         var decisions = Enumerable.Range(0, 16)
             .Select(i => (i % 4) switch
             {
-                0 => current.Approve(Actor.User($"approver-{i}"), Now),
+                0 => current.Approve(Actor.User($"approver-{i}"), ApprovalPolicy.Default, Now),
                 1 => current.Reject(Actor.User($"approver-{i}"), $"reason {i}", Now),
                 2 => current.Update(new PayoutChanges(10_000 + i, null, null, $"note {i}", null), Actor.User($"editor-{i}"), Now),
                 _ => current.Delete(Actor.User($"manager-{i}"), Now),
@@ -393,7 +393,7 @@ public abstract class PayoutStoreContractTests
         var payouts = await CreatePayoutsAsync(orgId, "po_1", "po_2");
 
         // Newest first means newest created, not most recently changed.
-        await SaveAsync(payouts[0], payouts[0].Approve(Approver, Now));
+        await SaveAsync(payouts[0], payouts[0].Approve(Approver, ApprovalPolicy.Default, Now));
 
         var page = await _store.ListPayoutsAsync(orgId, PayoutFilter.All, new PageRequest(10), Cancellation);
 
@@ -406,7 +406,7 @@ public abstract class PayoutStoreContractTests
     {
         var orgId = NewOrgId();
         var payouts = await CreatePayoutsAsync(orgId, "po_1", "po_2", "po_3", "po_4");
-        await SaveAsync(payouts[1], payouts[1].Approve(Approver, Now));
+        await SaveAsync(payouts[1], payouts[1].Approve(Approver, ApprovalPolicy.Default, Now));
         await PayAsync(payouts[2]);
         await SaveAsync(payouts[3], payouts[3].Reject(Approver, "duplicate", Now));
         var filter = new PayoutFilter(Statuses: new HashSet<PayoutStatus> { PayoutStatus.Approved, PayoutStatus.Paid });
@@ -595,7 +595,7 @@ public abstract class PayoutStoreContractTests
     {
         var orgId = NewOrgId();
         var payouts = await CreatePayoutsAsync(orgId, "po_1", "po_2");
-        await SaveAsync(payouts[1], payouts[1].Approve(Approver, Now));
+        await SaveAsync(payouts[1], payouts[1].Approve(Approver, ApprovalPolicy.Default, Now));
 
         Assert.Null(await _store.GetLastPaidPayoutAsync(orgId, "pt_1", Cancellation));
         Assert.Null(await _store.GetLastPaidPayoutAsync(NewOrgId(), "pt_1", Cancellation));
@@ -612,7 +612,7 @@ public abstract class PayoutStoreContractTests
         _time.Advance(TimeSpan.FromMinutes(1));
         var lastPaid = await PayAsync(payouts[0]);
         _time.Advance(TimeSpan.FromMinutes(1));
-        await SaveAsync(payouts[1], payouts[1].Approve(Approver, Now));
+        await SaveAsync(payouts[1], payouts[1].Approve(Approver, ApprovalPolicy.Default, Now));
 
         AssertSamePayout(lastPaid, await _store.GetLastPaidPayoutAsync(orgId, "pt_1", Cancellation));
     }
@@ -640,7 +640,7 @@ public abstract class PayoutStoreContractTests
         _time.Advance(TimeSpan.FromMinutes(1));
         var b = await CreatePayoutAsync(orgId, "po_b");
         _time.Advance(TimeSpan.FromMinutes(1));
-        await SaveAsync(a, a.Approve(Approver, Now));
+        await SaveAsync(a, a.Approve(Approver, ApprovalPolicy.Default, Now));
         _time.Advance(TimeSpan.FromMinutes(1));
         await SaveAsync(b, b.Update(new PayoutChanges(20_000, null, null, null, null), Manager, Now));
 
@@ -658,7 +658,7 @@ public abstract class PayoutStoreContractTests
         var orgId = NewOrgId();
         var a = await CreatePayoutAsync(orgId, "po_a");
         await CreatePayoutAsync(orgId, "po_b");
-        await SaveAsync(a, a.Approve(Approver, Now));
+        await SaveAsync(a, a.Approve(Approver, ApprovalPolicy.Default, Now));
 
         var first = await _store.ListEventsAsync(orgId, payoutId: null, new PageRequest(2), Cancellation);
         var second = await _store.ListEventsAsync(orgId, payoutId: null, new PageRequest(2, first.Next), Cancellation);
@@ -676,8 +676,8 @@ public abstract class PayoutStoreContractTests
         // An id that starts with the other must not match by prefix.
         var sibling = await CreatePayoutAsync(orgId, "po_10");
         _time.Advance(TimeSpan.FromMinutes(1));
-        var approved = await SaveAsync(mine, mine.Approve(Approver, Now));
-        await SaveAsync(sibling, sibling.Approve(Approver, Now));
+        var approved = await SaveAsync(mine, mine.Approve(Approver, ApprovalPolicy.Default, Now));
+        await SaveAsync(sibling, sibling.Approve(Approver, ApprovalPolicy.Default, Now));
         _time.Advance(TimeSpan.FromMinutes(1));
         var paid = approved.MarkPaid(Actor.System, "tr_1", Now).Value;
         Assert.True(await _store.TrySaveChangeAsync(paid, approved, Cancellation));
@@ -738,7 +738,7 @@ public abstract class PayoutStoreContractTests
         var first = await _store.ListEventsAsync(orgId, payoutId: null, new PageRequest(2), Cancellation);
         var before = await _store.ListEventsAsync(orgId, payoutId: null, new PageRequest(2, first.Next), Cancellation);
 
-        await SaveAsync(payouts[0], payouts[0].Approve(Approver, Now));
+        await SaveAsync(payouts[0], payouts[0].Approve(Approver, ApprovalPolicy.Default, Now));
         await CreatePayoutAsync(orgId, "po_6");
         var after = await _store.ListEventsAsync(orgId, payoutId: null, new PageRequest(2, first.Next), Cancellation);
 
@@ -794,7 +794,7 @@ public abstract class PayoutStoreContractTests
         var orgId = NewOrgId();
         var created = Payout.Create(Draft(orgId, "po_1"), Manager, Now);
         Assert.True(await _store.TrySaveChangeAsync(created, current: null, Cancellation));
-        var approved = created.Payout.Approve(Approver, Now).Value;
+        var approved = created.Payout.Approve(Approver, ApprovalPolicy.Default, Now).Value;
         Assert.True(await _store.TrySaveChangeAsync(approved, created.Payout, Cancellation));
         _time.Advance(TimeSpan.FromMinutes(1));
         var processing = approved.Payout.MarkProcessing(Actor.System, Now).Value;
@@ -813,7 +813,7 @@ public abstract class PayoutStoreContractTests
     {
         var orgId = NewOrgId();
         var payout = await CreatePayoutAsync(orgId, "po_1");
-        payout = await SaveAsync(payout, payout.Approve(Approver, Now));
+        payout = await SaveAsync(payout, payout.Approve(Approver, ApprovalPolicy.Default, Now));
         payout = await SaveAsync(payout, payout.MarkProcessing(Actor.System, Now));
         await SaveAsync(payout, payout.MarkPaid(Actor.System, "tr_1", Now));
 
@@ -844,7 +844,7 @@ public abstract class PayoutStoreContractTests
         var second = Payout.Create(Draft(orgId, "po_2"), Manager, Now);
         Assert.True(await _store.TrySaveChangeAsync(second, current: null, Cancellation));
         _time.Advance(TimeSpan.FromMinutes(1));
-        var approved = first.Payout.Approve(Approver, Now).Value;
+        var approved = first.Payout.Approve(Approver, ApprovalPolicy.Default, Now).Value;
         Assert.True(await _store.TrySaveChangeAsync(approved, first.Payout, Cancellation));
         await _store.MarkEventHandledAsync(orgId, "payments", approved.Id, Cancellation);
         var deleted = second.Payout.Delete(Manager, Now).Value;
@@ -864,7 +864,7 @@ public abstract class PayoutStoreContractTests
     {
         var orgId = NewOrgId();
         var created = await CreatePayoutAsync(orgId, "po_1");
-        var approved = await SaveAsync(created, created.Approve(Approver, Now));
+        var approved = await SaveAsync(created, created.Approve(Approver, ApprovalPolicy.Default, Now));
         var (_, position) = await ReadEventsOfAsync(orgId, position: null, count: 2);
 
         _time.Advance(TimeSpan.FromMinutes(1));
@@ -890,7 +890,7 @@ public abstract class PayoutStoreContractTests
         Assert.Empty(caughtUp.Events);
         Assert.NotNull(caughtUp.Position);
         Assert.DoesNotContain((await _store.ReadEventLogAsync(caughtUp.Position, 1_000, Cancellation)).Events, change => change.OrgId == orgId);
-        var approved = created.Approve(Approver, Now).Value;
+        var approved = created.Approve(Approver, ApprovalPolicy.Default, Now).Value;
         Assert.True(await _store.TrySaveChangeAsync(approved, created, Cancellation));
         var (events, _) = await ReadEventsOfAsync(orgId, caughtUp.Position, count: 1);
         AssertSameEvents([approved], events);
@@ -922,7 +922,7 @@ public abstract class PayoutStoreContractTests
         Assert.NotNull(position);
 
         await _store.SaveEventLogPositionAsync(reader, position, Cancellation);
-        var approved = created.Approve(Approver, Now).Value;
+        var approved = created.Approve(Approver, ApprovalPolicy.Default, Now).Value;
         Assert.True(await _store.TrySaveChangeAsync(approved, created, Cancellation));
 
         var saved = await _store.GetEventLogPositionAsync(reader, Cancellation);
@@ -1397,7 +1397,7 @@ public abstract class PayoutStoreContractTests
 
     private async Task<Payout> PayAsync(Payout pending)
     {
-        var approved = await SaveAsync(pending, pending.Approve(Approver, Now));
+        var approved = await SaveAsync(pending, pending.Approve(Approver, ApprovalPolicy.Default, Now));
         return await SaveAsync(approved, approved.MarkPaid(Actor.System, "tr_" + pending.Id, Now));
     }
 
@@ -1411,7 +1411,7 @@ public abstract class PayoutStoreContractTests
         await CreatePayoutAsync(orgId, "po_1", amount: 100);
         await CreatePayoutAsync(orgId, "po_2", amount: 200);
         var approved = await CreatePayoutAsync(orgId, "po_3", amount: 300);
-        await SaveAsync(approved, approved.Approve(Approver, Now));
+        await SaveAsync(approved, approved.Approve(Approver, ApprovalPolicy.Default, Now));
         await CreatePayoutAsync(orgId, "po_4", amount: 50, currency: Eur, period: ThirdQuarter);
         var rejected = await CreatePayoutAsync(orgId, "po_5", partnerId: "pt_2", amount: 400);
         await SaveAsync(rejected, rejected.Reject(Approver, "duplicate", Now));
