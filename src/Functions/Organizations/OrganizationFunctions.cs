@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using PartnerBase.Core.Organizations;
@@ -22,7 +23,7 @@ public sealed record OrganizationResponse(
 public sealed record ApprovalPolicyResponse(IReadOnlyDictionary<string, long> DualApprovalAtOrAbove, IReadOnlyDictionary<string, long> AutoApproveBelow);
 
 /// <summary>A merge patch of the approval policy: a map set to null is emptied, a currency set to null is removed, others are set.</summary>
-public sealed class ApprovalPolicyPatch : PatchRequest
+public sealed class UpdateApprovalPolicyRequest : PatchRequest
 {
     public Dictionary<string, long?>? DualApprovalAtOrAbove { get; set => field = Set(value); }
 
@@ -46,9 +47,10 @@ public sealed class UpdateOrganizationRequest : PatchRequest
     public bool? RequireVerifiedTaxForm { get; set => field = Set(value); }
 
     /// <summary>Dual approval and automatic approval thresholds (CONTRACT §8).</summary>
-    public ApprovalPolicyPatch? ApprovalPolicy { get; set => field = Set(value); }
+    public UpdateApprovalPolicyRequest? ApprovalPolicy { get; set => field = Set(value); }
 
     /// <summary>Days, 0 to 365, after its deal closed before a won attribution is settled (CONTRACT §8); may not be null.</summary>
+    [Range(0, OrganizationSettings.MaxHoldDays)]
     public int? HoldDays { get; set => field = Set(value); }
 }
 
@@ -162,7 +164,7 @@ public sealed class OrganizationFunctions(IPayoutStore store)
         }
     }
 
-    private static ApprovalPolicy Merge(ApprovalPolicy current, ApprovalPolicyPatch? patch) => patch is null
+    private static ApprovalPolicy Merge(ApprovalPolicy current, UpdateApprovalPolicyRequest? patch) => patch is null
         ? current
         : new ApprovalPolicy(
             Merge(current.DualApprovalAtOrAbove, patch.DualApprovalAtOrAbove, patch.IsNull("dualApprovalAtOrAbove")),

@@ -60,6 +60,18 @@ public sealed partial class OpenApiTests(ApiFactory factory)
         Assert.Contains("notes", Required(schemas["PayoutResponse"]));
         Assert.Equal(["won", "reversed"], schemas["AttributionStatus"]!["enum"]!.AsArray().Select(n => n?.GetValue<string>()));
 
+        // CONTRACT §8: the finance controls, always present in responses, all optional in the settings' merge patch.
+        Assert.Contains("approvals", Required(schemas["PayoutResponse"]));
+        Assert.Equal(["by", "at"], Required(schemas["ApprovalResponse"]));
+        Assert.Contains("approvalRecorded", Required(schemas["BulkApproveResponse"]));
+        Assert.Contains("held", Required(schemas["CommissionRunResponse"]));
+        Assert.Equal(["partnerId", "currency", "amount", "attributionCount", "payableFrom"], Required(schemas["HeldResponse"]));
+        Assert.Superset(new HashSet<string> { "approvalPolicy", "holdDays", "requireVerifiedTaxForm" }, Required(schemas["OrganizationResponse"]).ToHashSet());
+        Assert.Empty(Required(schemas["UpdateOrganizationRequest"]));
+        Assert.Empty(Required(schemas["UpdateApprovalPolicyRequest"]));
+        var holdDays = schemas["UpdateOrganizationRequest"]!["properties"]!["holdDays"]!;
+        Assert.Equal((0, 365), (holdDays["minimum"]!.GetValue<int>(), holdDays["maximum"]!.GetValue<int>()));
+
         // CONTRACT §1: problem code and errors, the headers, and the page size.
         Assert.NotNull(schemas["ProblemDetails"]!["properties"]!["code"]);
         Assert.NotNull(schemas["ProblemDetails"]!["properties"]!["errors"]);
