@@ -13,11 +13,13 @@ namespace PartnerBase.Core.Tests.Commissions;
 
 /// <summary>
 /// Random attributions (arriving between runs, some reversed before and some after they were settled) and random
-/// sequences of runs over the embedded store. After every run, with P its period and g any partner and currency:
+/// sequences of runs over the embedded store, under a random holding period and automatic approval threshold
+/// (CONTRACT §8). An attribution is due for P when it closed before the end of P and its hold (closedAt + holdDays)
+/// ends before the end of P too. After every run, with P its period and g any partner and currency:
 /// <list type="number">
 /// <item>Conservation: the amounts of all payouts created so far for g, plus what this run carried forward for g (0 if
 /// nothing), equal the sum of Commission.Line(amount, rate) over g's attributions that are won (never reversed) and
-/// closed before the end of P. Each reversal of a settled line is a negative line, so a settled-then-reversed
+/// due for P. Each reversal of a settled line is a negative line, so a settled-then-reversed
 /// attribution nets to 0 on the left and is absent on the right; one reversed before settlement is on neither side.</item>
 /// <item>Each payout's amount is the sum of the settlement commissions naming it and its line count their number; every
 /// settlement names an existing payout; a positive line is Commission.Line at the partner's rate, a reversal line
@@ -26,6 +28,10 @@ namespace PartnerBase.Core.Tests.Commissions;
 /// <item>Attributions reversed before they were settled are never in a payout.</item>
 /// <item>The run pays exactly the groups whose total is positive and at least the minimum, leaving none of their due
 /// lines behind, and carries the others forward; a dry run just before previews it exactly.</item>
+/// <item>Held: the run's <c>held</c> for g is the commission of g's unsettled won attributions that closed before the
+/// end of P but are still in their hold, with their count and the earliest end of hold; the dry run shows the same.</item>
+/// <item>A payout the run creates is approved by the system exactly when it is below g's automatic approval
+/// threshold, and pending otherwise.</item>
 /// </list>
 /// </summary>
 public class CommissionRunPropertyTests
@@ -38,6 +44,8 @@ public class CommissionRunPropertyTests
     private static readonly Currency[] Currencies = [Currency.Parse("USD"), Currency.Parse("EUR"), Currency.Parse("JPY")];
 
     private static readonly long[] Minimums = [0, 0, 1_000, 1_000_000, 50_000_000];
+
+    private static readonly long[] AutoApproveThresholds = [0, 0, 1_000_000, 20_000_000];
 
     // In order of their ends (the quarter ends with September).
     private static readonly Period[] Periods =
@@ -65,7 +73,15 @@ public class CommissionRunPropertyTests
         }
 
         var minimums = Currencies.Select((c, i) => (c.Code, scenario.Minimums[i])).Where(m => m.Item2 > 0).ToDictionary(m => m.Code, m => m.Item2);
-        Assert.True(await store.TrySaveOrganizationAsync(OrganizationSettings.Default(OrgId) with { MinimumPayouts = minimums, Version = 1 }, Cancellation));
+        var autoApproveBelow = Currencies.Select((c, i) => (c.Code, scenario.AutoApproveBelow[i])).Where(m => m.Item2 > 0).ToDictionary(m => m.Code, m => m.Item2);
+        var settings = OrganizationSettings.Default(OrgId) with
+        {
+            MinimumPayouts = minimums,
+            HoldDays = scenario.HoldDays,
+            ApprovalPolicy = ApprovalPolicy.Default with { AutoApproveBelow = autoApproveBelow },
+            Version = 1,
+        };
+        Assert.True(await store.TrySaveOrganizationAsync(settings, Cancellation));
 
         var all = scenario.Attributions.Select((spec, i) => (Id: $"a{i:D2}", Spec: spec, Input: Input($"a{i:D2}", spec, scenario.Rates.Length))).ToList();
         int RateOf(AttributionInput input) => scenario.Rates[int.Parse(input.PartnerId.AsSpan(1), CultureInfo.InvariantCulture)];
@@ -107,6 +123,7 @@ public class CommissionRunPropertyTests
                 preview.Payouts.Select(p => (p.PartnerId, p.Currency.Code, p.Amount, p.AttributionCount)).Order(),
                 result.Payouts.Select(p => (p.PartnerId, p.Currency.Code, p.Amount, p.AttributionCount)).Order());
             Assert.Equal(preview.CarriedForward.OrderBy(c => (c.PartnerId, c.Currency.Code)), result.CarriedForward.OrderBy(c => (c.PartnerId, c.Currency.Code)));
+            Assert.Equal(preview.Held, result.Held);
 
             var payouts = await PayoutsAsync(store);
             var attributions = (await store.GetAttributionsAsync(OrgId, ids, Cancellation)).ToDictionary(a => a.Id, StringComparer.Ordinal);
@@ -119,7 +136,9 @@ public class CommissionRunPropertyTests
             {
                 var reported = result.Payouts.Single(p => p.PayoutId == payout.Id);
                 Assert.Equal((reported.PartnerId, reported.Currency, reported.Amount, reported.AttributionCount), (payout.PartnerId, payout.Amount.Currency, payout.Amount.MinorUnits, payout.LineCount ?? -1));
-                Assert.Equal((period, PayoutSource.CommissionRun, PayoutStatus.PendingApproval), (payout.Period, payout.Source, payout.Status));
+                var automatic = payout.Amount.MinorUnits < autoApproveBelow.GetValueOrDefault(payout.Amount.Currency.Code);
+                Assert.Equal((period, PayoutSource.CommissionRun), (payout.Period, payout.Source));
+                Assert.Equal(automatic ? (PayoutStatus.Approved, 2L, Actor.SystemId) : (PayoutStatus.PendingApproval, 1L, null), (payout.Status, payout.Version, payout.ApprovedBy));
                 Assert.True(payout.Amount.MinorUnits > 0 && payout.Amount.MinorUnits >= minimums.GetValueOrDefault(payout.Amount.Currency.Code), $"{at}: {payout.Id} pays {payout.Amount} below the minimum");
             }
 
@@ -130,8 +149,9 @@ public class CommissionRunPropertyTests
             }
 
             // 1. Conservation, per partner and currency.
+            bool Held(AttributionInput input) => input.ClosedAt.AddDays(scenario.HoldDays) >= period.End;
             var owed = all
-                .Where(a => arrived.Contains(a.Id) && !reversed.Contains(a.Id) && a.Input.ClosedAt < period.End)
+                .Where(a => arrived.Contains(a.Id) && !reversed.Contains(a.Id) && a.Input.ClosedAt < period.End && !Held(a.Input))
                 .GroupBy(a => (a.Input.PartnerId, a.Input.AttributedAmount.Currency))
                 .ToDictionary(g => g.Key, g => g.Sum(a => Commission.Line(a.Input.AttributedAmount.MinorUnits, RateOf(a.Input))));
             var paid = payouts.GroupBy(p => (p.PartnerId, p.Amount.Currency)).ToDictionary(g => g.Key, g => g.Sum(p => p.Amount.MinorUnits));
@@ -141,6 +161,20 @@ public class CommissionRunPropertyTests
                 Assert.True(paid.GetValueOrDefault(group) + carriedForward.GetValueOrDefault(group) == owed.GetValueOrDefault(group),
                     $"{at}: {group.PartnerId} {group.Currency} paid {paid.GetValueOrDefault(group)} + carried {carriedForward.GetValueOrDefault(group)} != owed {owed.GetValueOrDefault(group)}");
             }
+
+            // 6. Held: young won lines that nothing has settled yet (a held line never was: its hold ends later still).
+            var expectedHeld = all
+                .Where(a => arrived.Contains(a.Id) && !reversed.Contains(a.Id) && a.Input.ClosedAt < period.End && Held(a.Input))
+                .GroupBy(a => (a.Input.PartnerId, a.Input.AttributedAmount.Currency))
+                .OrderBy(g => g.Key.PartnerId, StringComparer.Ordinal).ThenBy(g => g.Key.Currency.Code, StringComparer.Ordinal)
+                .Select(g => new HeldCommission(
+                    g.Key.PartnerId,
+                    g.Key.Currency,
+                    g.Sum(a => Commission.Line(a.Input.AttributedAmount.MinorUnits, RateOf(a.Input))),
+                    g.Count(),
+                    g.Min(a => a.Input.ClosedAt).AddDays(scenario.HoldDays)))
+                .ToList();
+            Assert.Equal(expectedHeld, result.Held);
 
             // 2. Payouts are their lines; lines are the commissions.
             var lines = attributions.Values
@@ -190,7 +224,7 @@ public class CommissionRunPropertyTests
                 }
 
                 // 5. Nothing due is left behind in a group this run paid.
-                if (attribution.IsDueBy(period.End))
+                if (attribution.IsDueBy(period.End) && !attribution.IsHeldAt(period.End, scenario.HoldDays))
                 {
                     Assert.DoesNotContain(result.Payouts, p => p.PartnerId == input.PartnerId && p.Currency == input.AttributedAmount.Currency);
                 }
@@ -234,11 +268,13 @@ public class CommissionRunPropertyTests
             from partners in Gen.Choose(1, 4)
             from rates in Gen.ArrayOf(Gen.Frequency((1, Gen.Elements(0, 10_000, 1_000, 5_000)), (3, Gen.Choose(0, 10_000))), partners)
             from minimums in Gen.ArrayOf(Gen.Elements(Minimums), Currencies.Length)
+            from autoApproveBelow in Gen.ArrayOf(Gen.Elements(AutoApproveThresholds), Currencies.Length)
+            from holdDays in Gen.Elements(0, 0, 1, 15, 30, 45, 100)
             from count in Gen.Choose(1, 40)
             from attributions in Gen.ArrayOf(attribution, count)
             from runCount in Gen.Choose(1, 6)
             from runs in Gen.ArrayOf(Gen.Choose(0, Periods.Length - 1), runCount)
-            select new Scenario(rates, minimums, attributions, runs.Order().ToArray());
+            select new Scenario(rates, minimums, autoApproveBelow, holdDays, attributions, runs.Order().ToArray());
 
         return Arb.From(scenario, Shrink);
     }
@@ -257,11 +293,12 @@ public class CommissionRunPropertyTests
     /// </summary>
     public sealed record AttributionSpec(int Partner, long Amount, int Currency, int Month, int Moment, int ArrivesBefore, int? ReversedBefore);
 
-    public sealed record Scenario(int[] Rates, long[] Minimums, AttributionSpec[] Attributions, int[] Runs)
+    public sealed record Scenario(int[] Rates, long[] Minimums, long[] AutoApproveBelow, int HoldDays, AttributionSpec[] Attributions, int[] Runs)
     {
         // FsCheck prints counterexamples with ToString; the default would show "Int32[]".
         public override string ToString() =>
             $"Scenario {{ Rates = [{string.Join(", ", Rates)}], Minimums USD/EUR/JPY = [{string.Join(", ", Minimums)}], " +
+            $"AutoApproveBelow = [{string.Join(", ", AutoApproveBelow)}], HoldDays = {HoldDays}, " +
             $"Runs = [{string.Join(", ", Runs.Select(r => Periods[r]))}], Attributions = [{string.Join(", ", Attributions.AsEnumerable())}] }}";
     }
 }
