@@ -63,9 +63,10 @@ public sealed record Attribution(
 
     /// <summary>
     /// Whether a due attribution is still in its holding period for a run of the period ending at
-    /// <paramref name="periodEnd"/>: settled only by the first run whose period ends after its <see cref="PayableFrom"/>.
+    /// <paramref name="periodEnd"/> (exclusive): it is settled by the first run whose period ends at or after its
+    /// <see cref="PayableFrom"/> (CONTRACT §8: "closedAt + holdDays days is at or before the end of P").
     /// </summary>
-    public bool IsHeldAt(DateTimeOffset periodEnd, int holdDays) => State == AttributionState.Open && PayableFrom(holdDays) >= periodEnd;
+    public bool IsHeldAt(DateTimeOffset periodEnd, int holdDays) => State == AttributionState.Open && PayableFrom(holdDays) > periodEnd;
 
     /// <summary>The same facts as <paramref name="other"/> (what a client may send), ignoring settlement and bookkeeping.</summary>
     public bool SameFactsAs(Attribution other) =>

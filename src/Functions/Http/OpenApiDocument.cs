@@ -95,6 +95,11 @@ public static class OpenApiServices
         ["Service"] = "Health and this document.",
     };
 
+    // The merge-patch request types by schema name (the generator names a schema after its type).
+    private static readonly Dictionary<string, Type> PatchTypes = typeof(PatchRequest).Assembly.GetTypes()
+        .Where(type => type.IsSubclassOf(typeof(PatchRequest)))
+        .ToDictionary(type => type.Name, StringComparer.Ordinal);
+
     public static IServiceCollection AddPartnerBaseOpenApi(this IServiceCollection services)
     {
         services.AddSingleton<OpenApiDocument>();
@@ -139,11 +144,13 @@ public static class OpenApiServices
 
                 foreach (var (name, schema) in document.Components.Schemas ?? new Dictionary<string, IOpenApiSchema>())
                 {
-                    // A required request field is never null. (Done here, not per schema: a nullable enum
-                    // becomes a oneOf with null only after the schema transformers have run.)
-                    if (name.EndsWith("Request", StringComparison.Ordinal) && schema is OpenApiSchema { Properties: { } properties, Required: { } required })
+                    // A required request field is never null, nor is a patch field that may be left out but not
+                    // cleared. (Done here, not per schema: a nullable enum becomes a oneOf with null only after the
+                    // schema transformers have run.)
+                    if (name.EndsWith("Request", StringComparison.Ordinal) && schema is OpenApiSchema { Properties: { } properties })
                     {
-                        foreach (var property in required.Where(properties.ContainsKey))
+                        var notNull = (schema.Required ?? new HashSet<string>()).Concat(PatchTypes.TryGetValue(name, out var patch) ? PatchRequest.NotNullFieldsOf(patch) : []);
+                        foreach (var property in notNull.Where(properties.ContainsKey))
                         {
                             properties[property] = NotNull(properties[property]);
                         }

@@ -34,6 +34,12 @@ public sealed partial class NotificationsConsumer(IPayoutStore store, IEmailSend
 
         var change = payoutEvent.Data.Deserialize<PayoutEventData>(Json)
             ?? throw new JsonException($"Event {payoutEvent.Id} has no data.");
+        if (action is PayoutAction.Create or PayoutAction.RecordApproval && !await AwaitsApprovalAsync(payoutEvent, action, cancellationToken))
+        {
+            LogNoLongerAwaitingApproval(payoutEvent.Type, payoutEvent.PayoutId, payoutEvent.OrgId);
+            return;
+        }
+
         var partner = await store.GetPartnerAsync(payoutEvent.OrgId, change.Payout.PartnerId, cancellationToken);
         IReadOnlyList<string> recipients = action switch
         {
@@ -86,6 +92,15 @@ public sealed partial class NotificationsConsumer(IPayoutStore store, IEmailSend
     private static bool IsNotified(PayoutAction action) =>
         action is PayoutAction.Create or PayoutAction.RecordApproval or PayoutAction.Approve or PayoutAction.MarkPaid or PayoutAction.MarkFailed;
 
+    /// <summary>
+    /// Approvers are asked for what the payout needs now (CONTRACT §6: act on the payout as it is, not on the message's
+    /// copy): nothing once it was approved — by the system at creation, too —, rejected or deleted, and no second
+    /// approval once an edit cleared the first.
+    /// </summary>
+    private async Task<bool> AwaitsApprovalAsync(DeliveredEvent payoutEvent, PayoutAction action, CancellationToken cancellationToken) =>
+        await store.GetPayoutAsync(payoutEvent.OrgId, payoutEvent.PayoutId, cancellationToken) is { Status: PayoutStatus.PendingApproval } current
+        && (action == PayoutAction.Create || current.Approvals.Count > 0);
+
     private async Task<IReadOnlyList<string>> ApproverEmailsAsync(string orgId, CancellationToken cancellationToken) =>
         (await store.GetOrganizationAsync(orgId, cancellationToken))?.ApproverEmails ?? [];
 
@@ -95,6 +110,9 @@ public sealed partial class NotificationsConsumer(IPayoutStore store, IEmailSend
         ApiServices.ConfigureJson(options);
         return options;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Nobody is asked to approve payout {PayoutId} in {OrgId} on {Type}: it no longer awaits that approval")]
+    private partial void LogNoLongerAwaitingApproval(string type, string payoutId, string orgId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "No one to notify of {Type} for payout {PayoutId} in {OrgId}")]
     private partial void LogNoRecipient(string type, string payoutId, string orgId);

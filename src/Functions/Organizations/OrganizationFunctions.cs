@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using PartnerBase.Core.Organizations;
@@ -39,17 +40,20 @@ public sealed class UpdateOrganizationRequest : PatchRequest
 {
     public Dictionary<string, long?>? MinimumPayouts { get; set => field = Set(value); }
 
+    [DisallowNull]
     public bool? AutomaticPayments { get; set => field = Set(value); }
 
     public List<string>? ApproverEmails { get; set => field = Set(value); }
 
-    /// <summary>Hold payouts of partners without a verified tax form (CONTRACT §8); may not be null.</summary>
+    /// <summary>Hold payouts of partners without a verified tax form (CONTRACT §8).</summary>
+    [DisallowNull]
     public bool? RequireVerifiedTaxForm { get; set => field = Set(value); }
 
     /// <summary>Dual approval and automatic approval thresholds (CONTRACT §8).</summary>
     public UpdateApprovalPolicyRequest? ApprovalPolicy { get; set => field = Set(value); }
 
-    /// <summary>Days, 0 to 365, after its deal closed before a won attribution is settled (CONTRACT §8); may not be null.</summary>
+    /// <summary>Days, 0 to 365, after its deal closed before a won attribution is settled (CONTRACT §8).</summary>
+    [DisallowNull]
     [Range(0, OrganizationSettings.MaxHoldDays)]
     public int? HoldDays { get; set => field = Set(value); }
 }
@@ -107,7 +111,7 @@ public sealed class OrganizationFunctions(IPayoutStore store)
             }
         }
 
-        request.RejectNulls(errors, "automaticPayments", "requireVerifiedTaxForm", "holdDays");
+        request.RejectNulls(errors);
         if (errors.Any)
         {
             return Problems.From(errors.ToFailure());

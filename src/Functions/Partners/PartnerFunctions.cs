@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -33,10 +34,13 @@ public sealed record CreatePartnerRequest(
 /// <summary>A partial update; an empty string clears <c>payoutCurrency</c> or <c>payoutAccountId</c>; <c>taxFormStatus</c> may not be null.</summary>
 public sealed class UpdatePartnerRequest : PatchRequest
 {
+    [DisallowNull]
     public string? Name { get; set => field = Set(value); }
 
+    [DisallowNull]
     public string? Email { get; set => field = Set(value); }
 
+    [DisallowNull]
     public int? CommissionRateBps { get; set => field = Set(value); }
 
     /// <summary>Null or "" clears it.</summary>
@@ -45,7 +49,7 @@ public sealed class UpdatePartnerRequest : PatchRequest
     /// <summary>Null or "" clears it (automatic payments then leave the partner's payouts to finance).</summary>
     public string? PayoutAccountId { get; set => field = Set(value); }
 
-    /// <summary>May not be null.</summary>
+    [DisallowNull]
     public TaxFormStatus? TaxFormStatus { get; set => field = Set(value); }
 
     [ResponseOnly]
@@ -180,7 +184,7 @@ public sealed partial class PartnerFunctions(IPayoutStore store, PayoutService p
         var rate = CommissionRate(errors, request.CommissionRateBps, required: false);
         var currency = string.IsNullOrEmpty(request.PayoutCurrency) ? null : errors.Currency("payoutCurrency", request.PayoutCurrency, required: false);
         var account = errors.Text("payoutAccountId", request.PayoutAccountId, MaxAccountIdLength);
-        request.RejectNulls(errors, "name", "email", "commissionRateBps", "taxFormStatus");
+        request.RejectNulls(errors);
         RejectReadOnly(errors, request.Payable, request.PayableBlockers);
         if (errors.Any)
         {

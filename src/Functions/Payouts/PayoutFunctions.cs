@@ -235,6 +235,10 @@ public sealed class PayoutFunctions(PayoutService payouts, IPayoutStore store, T
     [Idempotent]
     [Tags("Payouts")]
     [EndpointSummary("Approve up to 500 payouts; each is approved, gets its first of two approvals, or is skipped with a code")]
+    [EndpointDescription(
+        "Each payout is approved as by its own approve, under the organization's approval policy as it is when the request arrives: "
+        + "`approved` lists those now approved, `approvalRecorded` those that got the first of the two approvals they need, "
+        + "`skipped` the others with their problem code (e.g. duplicate_approval, separation_of_duties, invalid_transition, not_found).")]
     [Consumes(typeof(BulkApproveRequest), "application/json")]
     [ProblemResponses(400, 409, 413, 415, 422)]
     public async Task<Results<Ok<BulkApproveResponse>, ProblemHttpResult>> BulkApprovePayouts(

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json.Serialization;
 using PartnerBase.Core;
 using PartnerBase.Core.Partners;
@@ -37,10 +38,13 @@ public sealed record CreatePayoutRequest(
 /// <summary>A partial update (merge patch): absent fields stay as they are; <c>"notes": null</c> or <c>""</c> clears the notes, <c>"metadata": null</c> or <c>{}</c> the metadata.</summary>
 public sealed class UpdatePayoutRequest : PatchRequest
 {
+    [DisallowNull]
     public long? Amount { get; set => field = Set(value); }
 
+    [DisallowNull]
     public string? Currency { get; set => field = Set(value); }
 
+    [DisallowNull]
     public string? Period { get; set => field = Set(value); }
 
     public string? Notes { get; set => field = Set(value); }
@@ -50,7 +54,7 @@ public sealed class UpdatePayoutRequest : PatchRequest
     public Outcome<PayoutChanges> ToChanges()
     {
         var errors = new RequestErrors();
-        RejectNulls(errors, "amount", "currency", "period");
+        RejectNulls(errors);
         var changes = new PayoutChanges(
             errors.Amount("amount", Amount, required: false),
             errors.Currency("currency", Currency, required: false),

@@ -15,7 +15,7 @@ namespace PartnerBase.Core.Tests.Commissions;
 /// Random attributions (arriving between runs, some reversed before and some after they were settled) and random
 /// sequences of runs over the embedded store, under a random holding period and automatic approval threshold
 /// (CONTRACT §8). An attribution is due for P when it closed before the end of P and its hold (closedAt + holdDays)
-/// ends before the end of P too. After every run, with P its period and g any partner and currency:
+/// ends at or before the end of P. After every run, with P its period and g any partner and currency:
 /// <list type="number">
 /// <item>Conservation: the amounts of all payouts created so far for g, plus what this run carried forward for g (0 if
 /// nothing), equal the sum of Commission.Line(amount, rate) over g's attributions that are won (never reversed) and
@@ -149,7 +149,7 @@ public class CommissionRunPropertyTests
             }
 
             // 1. Conservation, per partner and currency.
-            bool Held(AttributionInput input) => input.ClosedAt.AddDays(scenario.HoldDays) >= period.End;
+            bool Held(AttributionInput input) => input.ClosedAt.AddDays(scenario.HoldDays) > period.End;
             var owed = all
                 .Where(a => arrived.Contains(a.Id) && !reversed.Contains(a.Id) && a.Input.ClosedAt < period.End && !Held(a.Input))
                 .GroupBy(a => (a.Input.PartnerId, a.Input.AttributedAmount.Currency))

@@ -72,6 +72,13 @@ public sealed partial class OpenApiTests(ApiFactory factory)
         var holdDays = schemas["UpdateOrganizationRequest"]!["properties"]!["holdDays"]!;
         Assert.Equal((0, 365), (holdDays["minimum"]!.GetValue<int>(), holdDays["maximum"]!.GetValue<int>()));
 
+        // A merge-patch field that may be left out but not cleared does not offer null; one that may be cleared does.
+        Assert.Equal("integer", holdDays["type"]!.GetValue<string>());
+        Assert.Equal("boolean", schemas["UpdateOrganizationRequest"]!["properties"]!["automaticPayments"]!["type"]!.GetValue<string>());
+        Assert.Equal("integer", schemas["UpdatePayoutRequest"]!["properties"]!["amount"]!["type"]!.GetValue<string>());
+        Assert.Contains("null", schemas["UpdatePayoutRequest"]!["properties"]!["notes"]!["type"]!.AsArray().Select(t => t!.GetValue<string>()));
+        Assert.Equal("#/components/schemas/TaxFormStatus", schemas["UpdatePartnerRequest"]!["properties"]!["taxFormStatus"]!["$ref"]!.GetValue<string>());
+
         // CONTRACT §1: problem code and errors, the headers, and the page size.
         Assert.NotNull(schemas["ProblemDetails"]!["properties"]!["code"]);
         Assert.NotNull(schemas["ProblemDetails"]!["properties"]!["errors"]);

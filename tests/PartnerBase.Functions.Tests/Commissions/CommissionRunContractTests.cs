@@ -456,18 +456,19 @@ public abstract class CommissionRunContractTests
     }
 
     [Fact]
-    public async Task Run_HoldEndingExactlyAtPeriodEnd_IsHeldForThatPeriodAndSettledInTheNext()
+    public async Task Run_HoldEndingExactlyAtPeriodEnd_IsSettledByThatPeriodsRun_OneTickLaterWaits()
     {
+        // CONTRACT §8: settled "when closedAt + holdDays days is at or before the end of P".
         var orgId = await NewOrgAsync(("p1", 1_000));
         await SaveSettingsAsync(orgId, settings => settings with { HoldDays = 30 });
-        await IngestAsync(orgId, Won("edge", "p1", 10_000, September.Start));
+        await IngestAsync(orgId, Won("edge", "p1", 10_000, September.Start), Won("tick-later", "p1", 20_000, September.Start.AddTicks(1)));
 
         var september = await RunAsync(orgId, September);
         var october = await RunAsync(orgId, October);
 
-        Assert.Empty(september.Payouts);
-        Assert.Equal(new HeldCommission("p1", Usd, 1_000, 1, September.End), Assert.Single(september.Held));
-        Assert.Equal(1_000, Assert.Single(october.Payouts).Amount);
+        Assert.Equal((1_000L, 1), (Assert.Single(september.Payouts).Amount, september.Payouts[0].AttributionCount));
+        Assert.Equal(new HeldCommission("p1", Usd, 2_000, 1, September.End.AddTicks(1)), Assert.Single(september.Held));
+        Assert.Equal((2_000L, 1), (Assert.Single(october.Payouts).Amount, october.Payouts[0].AttributionCount));
     }
 
     [Fact]

@@ -91,6 +91,31 @@ public sealed class EventFlowTests : IAsyncLifetime
         Assert.Equal(["com.partnerbase.payout.approved"], _app.Notifications.Received.Where(e => e.PayoutId == id).Select(e => e.Type));
     }
 
+    [Fact]
+    public async Task ApprovalRecorded_ReachesNotificationsOnly_ThenTheSecondApprovalReachesPayments()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var org = NewOrgId();
+        var admin = ClientFor(org, "admin");
+        await admin.PatchAsync("/api/organization", TestOrg.RawJson("""{ "approvalPolicy": { "dualApprovalAtOrAbove": { "USD": 500 } } }"""), ct);
+        var id = await CreateAndApprovePayoutAsync(org);
+        await _app.InvokeAsync("PublishPayoutEvents");
+        await _app.InvokeAsync("ProcessPayments");
+        await _app.InvokeAsync("SendNotifications");
+
+        Assert.DoesNotContain(_app.Payments.Received, e => e.PayoutId == id);
+        Assert.Equal(["com.partnerbase.payout.created", "com.partnerbase.payout.approval_recorded"], _app.Notifications.Received.Where(e => e.PayoutId == id).Select(e => e.Type));
+
+        var second = _app.CreateClient();
+        second.DefaultRequestHeaders.Authorization = new("Bearer", ApiFactory.Token(org, "approver-2", ["approver"]));
+        await TestOrg.ExpectAsync(await second.PostAsync($"/api/payouts/{id}/approve", null, ct), System.Net.HttpStatusCode.OK);
+        await _app.InvokeAsync("PublishPayoutEvents");
+        await _app.InvokeAsync("ProcessPayments");
+
+        var approved = Assert.Single(_app.Payments.Received, e => e.PayoutId == id);
+        Assert.Equal(("com.partnerbase.payout.approved", 3L), (approved.Type, approved.Sequence));
+    }
+
     private static string NewOrgId() => "org_" + Guid.NewGuid().ToString("N")[..8];
 
     /// <summary>A manager creates a payout in a new organization and an approver approves it: two events.</summary>

@@ -73,8 +73,10 @@ public sealed class NotificationsConsumerTests(SmtpServer smtp) : IClassFixture<
     public async Task Deliver_Created_MailsEachApproverOnceAndNotThePartner()
     {
         await SetUpAsync();
+        var created = Create(125_000, "USD");
+        await StoreAsync(created);
 
-        await DeliverAsync(Create(125_000, "USD"));
+        await DeliverAsync(created);
 
         foreach (var approver in _approvers)
         {
@@ -94,6 +96,7 @@ public sealed class NotificationsConsumerTests(SmtpServer smtp) : IClassFixture<
         var created = Create(125_000, "USD");
         var policy = ApprovalPolicy.Default with { DualApprovalAtOrAbove = new Dictionary<string, long> { ["USD"] = 100_000 } };
         var recorded = created.Payout.Approve(Actor.User(jane), policy, At.AddMinutes(1)).Value;
+        await StoreAsync(created, recorded);
 
         await DeliverAsync(recorded);
 
@@ -102,6 +105,30 @@ public sealed class NotificationsConsumerTests(SmtpServer smtp) : IClassFixture<
         Assert.Contains($"First approval by: {jane}", email.Text, StringComparison.Ordinal);
         Assert.Empty(await smtp.ReceivedByAsync(jane));
         Assert.Empty(await smtp.ReceivedByAsync(_partnerEmail));
+    }
+
+    [Fact]
+    public async Task Deliver_CreatedOrFirstApprovalOfAPayoutNoLongerAwaitingIt_MailsNobody()
+    {
+        await SetUpAsync();
+        var policy = ApprovalPolicy.Default with { DualApprovalAtOrAbove = new Dictionary<string, long> { ["USD"] = 100_000 } };
+        var created = Create(125_000, "USD");
+        var recorded = created.Payout.Approve(Actor.User("approver_jane"), policy, At.AddMinutes(1)).Value;
+        var approved = recorded.Payout.Approve(Actor.User("approver_sam"), policy, At.AddMinutes(2)).Value;
+        await StoreAsync(created, recorded, approved);
+        var edited = Create(125_000, "USD", "po_2");
+        var editedRecorded = edited.Payout.Approve(Actor.User("approver_jane"), policy, At.AddMinutes(1)).Value;
+        await StoreAsync(edited, editedRecorded, editedRecorded.Payout.Update(new PayoutChanges(150_000, null, null, null, null), Actor.User("manager_max"), At.AddMinutes(2)).Value);
+
+        foreach (var change in new[] { created, recorded, editedRecorded })
+        {
+            Assert.Equal(DeliveryOutcome.Handled, await DeliverAsync(change));
+        }
+
+        foreach (var approver in _approvers)
+        {
+            Assert.Empty(await smtp.ReceivedByAsync(approver));
+        }
     }
 
     [Fact]
@@ -140,13 +167,14 @@ public sealed class NotificationsConsumerTests(SmtpServer smtp) : IClassFixture<
     public async Task Deliver_SameEventThreeTimes_OneEmailPerRecipient()
     {
         await SetUpAsync();
-        var created = Decode(Create(125_000, "USD"));
+        var created = Create(125_000, "USD");
+        await StoreAsync(created);
         var delivery = Delivery(CreateConsumer(smtp.CreateSender()));
 
         var outcomes = new List<DeliveryOutcome>();
         for (var i = 0; i < 3; i++)
         {
-            outcomes.Add(await delivery.DeliverAsync("notifications", created, Cancellation));
+            outcomes.Add(await delivery.DeliverAsync("notifications", Decode(created), Cancellation));
         }
 
         Assert.Equal([DeliveryOutcome.Handled, DeliveryOutcome.AlreadyHandled, DeliveryOutcome.AlreadyHandled], outcomes);
@@ -174,7 +202,9 @@ public sealed class NotificationsConsumerTests(SmtpServer smtp) : IClassFixture<
     public async Task Deliver_SendFailsForOneOfThreeApprovers_RedeliveryMailsOnlyThatOne()
     {
         await SetUpAsync();
-        var created = Decode(Create(125_000, "USD"));
+        var stored = Create(125_000, "USD");
+        await StoreAsync(stored);
+        var created = Decode(stored);
         var sender = new FailingOnceSender(smtp.CreateSender(), _approvers[1]);
         var delivery = Delivery(CreateConsumer(sender));
 
@@ -198,6 +228,17 @@ public sealed class NotificationsConsumerTests(SmtpServer smtp) : IClassFixture<
     {
         Assert.True(await _store.TryCreatePartnerAsync(new Partner("pt_acme", _orgId, "Acme Ltd", _partnerEmail, 1_000, null, null, At, At, 1), Cancellation));
         Assert.True(await _store.TrySaveOrganizationAsync(new OrganizationSettings(_orgId, new Dictionary<string, long>(), false, approverEmails ?? _approvers, 1), Cancellation));
+    }
+
+    /// <summary>Saves a payout's events, oldest first, so that the store holds the payout as the last one left it.</summary>
+    private async Task StoreAsync(params PayoutEvent[] chain)
+    {
+        Payout? current = null;
+        foreach (var change in chain)
+        {
+            Assert.True(await _store.TrySaveChangeAsync(change, current, Cancellation));
+            current = change.Payout;
+        }
     }
 
     private PayoutEvent Create(long amount, string currency, string payoutId = "po_1") => Payout.Create(
