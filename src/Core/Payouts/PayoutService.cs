@@ -62,7 +62,8 @@ public sealed class PayoutService(IPayoutStore store, TimeProvider timeProvider)
 
     /// <summary>
     /// Applies one change decided by the aggregate. <paramref name="ifMatch"/> holds the versions the caller
-    /// accepts (null: any). A concurrent change between load and save makes this a conflict, never a lost update.
+    /// accepts (null: any). A concurrent change between load and save is never a lost update: with If-Match it is a
+    /// conflict; without, the change is decided again on the newer state (a few times, then a conflict).
     /// </summary>
     public Task<Outcome<Payout>> ChangeAsync(
         string orgId,
