@@ -112,7 +112,7 @@ public sealed record Payout
         }
 
         if (actor.Kind == ActorKind.User
-            && ((Source == PayoutSource.Manual && CreatedBy == actor.Id) || UpdatedBy == actor.Id || EditedBy.Contains(actor.Id)))
+            && ((Source == PayoutSource.Manual && CreatedBy == actor.Id) || EditedBy.Contains(actor.Id)))
         {
             return new Failure(Core.FailureCode.SeparationOfDuties, "A payout cannot be approved by the user who created or edited it.");
         }

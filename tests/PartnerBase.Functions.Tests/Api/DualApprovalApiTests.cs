@@ -88,9 +88,7 @@ public sealed class DualApprovalApiTests(ApiFactory factory)
     public async Task Patch_AfterFirstApproval_ClearsApprovalsAndTwoFreshApprovalsAreNeeded()
     {
         var ct = TestContext.Current.CancellationToken;
-        await SetDualThresholdAsync(Threshold);
-        var payoutId = await CreatePayoutAsync(Threshold);
-        await _org.ActAsync(_org.Approver, payoutId, "approve");
+        var payoutId = await PayoutWithFirstApprovalAsync();
 
         var edited = await TestOrg.Json(await _org.Manager.PatchAsJsonAsync($"/api/payouts/{payoutId}", new { amount = Threshold + 500 }, ct));
         var firstAgain = await _org.ActAsync(_org.Approver, payoutId, "approve");
@@ -106,9 +104,7 @@ public sealed class DualApprovalApiTests(ApiFactory factory)
     [Fact]
     public async Task Reject_AfterFirstApproval_Rejects()
     {
-        await SetDualThresholdAsync(Threshold);
-        var payoutId = await CreatePayoutAsync(Threshold);
-        await _org.ActAsync(_org.Approver, payoutId, "approve");
+        var payoutId = await PayoutWithFirstApprovalAsync();
 
         var rejected = await _org.ActAsync(SecondApprover, payoutId, "reject", new { reason = "duplicate invoice" });
 
@@ -119,9 +115,7 @@ public sealed class DualApprovalApiTests(ApiFactory factory)
     public async Task Approve_SecondApprovalsConcurrentlyByTwoUsers_ExactlyOneApprovedEvent()
     {
         var ct = TestContext.Current.CancellationToken;
-        await SetDualThresholdAsync(Threshold);
-        var payoutId = await CreatePayoutAsync(Threshold);
-        await _org.ActAsync(_org.Approver, payoutId, "approve");
+        var payoutId = await PayoutWithFirstApprovalAsync();
         HttpClient[] approvers = [SecondApprover, _org.Client("approver-3", "approver"), _org.Client("approver-4", "approver")];
 
         var responses = await Task.WhenAll(approvers.Select(client => client.PostAsync($"/api/payouts/{payoutId}/approve", null, ct)));
@@ -227,6 +221,15 @@ public sealed class DualApprovalApiTests(ApiFactory factory)
     {
         var body = $$"""{ "approvalPolicy": { "dualApprovalAtOrAbove": { "{{currency}}": {{(amount is null ? "null" : amount.ToString())}} } } }""";
         await TestOrg.ExpectAsync(await _org.Admin.PatchAsync("/api/organization", TestOrg.RawJson(body), TestContext.Current.CancellationToken), HttpStatusCode.OK);
+    }
+
+    /// <summary>A payout exactly at the dual-approval threshold, with approver-1's approval recorded.</summary>
+    private async Task<string> PayoutWithFirstApprovalAsync()
+    {
+        await SetDualThresholdAsync(Threshold);
+        var payoutId = await CreatePayoutAsync(Threshold);
+        Assert.Equal("pending_approval", (await _org.ActAsync(_org.Approver, payoutId, "approve"))["status"]!.GetValue<string>());
+        return payoutId;
     }
 
     private async Task<string> CreatePayoutAsync(long amount) =>
