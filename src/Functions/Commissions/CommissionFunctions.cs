@@ -3,10 +3,11 @@ using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using PartnerBase.Core;
 using PartnerBase.Core.Commissions;
 using PartnerBase.Core.Payouts;
+using PartnerBase.Core.Security;
 using PartnerBase.Core.Storage;
-using PartnerBase.Core;
 using PartnerBase.Functions.Http;
 using PartnerBase.Functions.Security;
 

@@ -43,7 +43,7 @@ public sealed class AuthorizationMiddleware : IFunctionsWorkerMiddleware
     {
         if (HttpFunctions.Of(context) is { Permission: { } permission }
             && context.GetHttpContext()?.Features.Get<Caller>() is { } caller
-            && !Permissions.Allows(caller, permission))
+            && !caller.May(permission))
         {
             context.GetInvocationResult().Value = Problems.Status(StatusCodes.Status403Forbidden);
             return Task.CompletedTask;

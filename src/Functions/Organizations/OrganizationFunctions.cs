@@ -2,10 +2,11 @@ using System.ComponentModel.DataAnnotations;
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using PartnerBase.Core;
 using PartnerBase.Core.Organizations;
 using PartnerBase.Core.Payouts;
+using PartnerBase.Core.Security;
 using PartnerBase.Core.Storage;
-using PartnerBase.Core;
 using PartnerBase.Functions.Http;
 using PartnerBase.Functions.Security;
 

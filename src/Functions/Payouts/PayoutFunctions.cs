@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using PartnerBase.Core;
 using PartnerBase.Core.Payouts;
+using PartnerBase.Core.Security;
 using PartnerBase.Core.Storage;
 using PartnerBase.Functions.Http;
 using PartnerBase.Functions.Security;

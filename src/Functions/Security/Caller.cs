@@ -1,17 +1,8 @@
 using System.Security.Claims;
 using PartnerBase.Core;
+using PartnerBase.Core.Security;
 
 namespace PartnerBase.Functions.Security;
-
-public enum Role
-{
-    Viewer,
-    Manager,
-    Approver,
-    Finance,
-    Admin,
-    Partner,
-}
 
 /// <summary>
 /// The authenticated caller, read from the validated token only: the organization comes from <c>org_id</c> and
@@ -30,6 +21,10 @@ public sealed record Caller(string OrgId, string UserId, IReadOnlySet<Role> Role
 
     /// <summary>Set when the caller sees only one partner's payouts (the <c>partner</c> role without a staff role).</summary>
     public string? PartnerScope => Roles.All(role => role == Role.Partner) ? PartnerId ?? "" : null;
+
+    /// <summary>Whether the caller's roles grant the permission; a partner without a partner id reads nothing.</summary>
+    public bool May(string permission) =>
+        Permissions.Grant(Roles, permission) && (permission != Permissions.ReadOwnPayouts || PartnerScope is not "");
 
     public static Caller? From(ClaimsPrincipal user)
     {

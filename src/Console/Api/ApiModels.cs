@@ -1,0 +1,115 @@
+using PartnerBase.Core.Payouts;
+
+namespace PartnerBase.Console.Api;
+
+// The API's answers as the console reads them (CONTRACT §3–§8), camelCase with snake_case enums like the API. Kept
+// beside the client, checked against the API's OpenAPI document by the console tests.
+
+public sealed record Page<T>(IReadOnlyList<T> Data, string? NextCursor);
+
+public sealed record Payout(
+    string Id,
+    string PartnerId,
+    long Amount,
+    string Currency,
+    PayoutStatus Status,
+    string Period,
+    string? Notes,
+    IReadOnlyDictionary<string, string>? Metadata,
+    PayoutSource Source,
+    string CreatedBy,
+    DateTime CreatedAt,
+    DateTime UpdatedAt,
+    long Version,
+    string? ApprovedBy,
+    DateTime? ApprovedAt,
+    string? RejectedBy,
+    DateTime? RejectedAt,
+    string? RejectionReason,
+    DateTime? ProcessingAt,
+    DateTime? PaidAt,
+    string? PaymentReference,
+    DateTime? FailedAt,
+    string? FailureCode,
+    string? FailureMessage,
+    IReadOnlyList<Approval>? Approvals,
+    PartnerRef? Partner);
+
+public sealed record Approval(string By, DateTime At);
+
+public sealed record PartnerRef(string Id, string Name, string Email);
+
+public sealed record Bucket(long Count, long Amount);
+
+public sealed record CurrencyStats(
+    string Currency,
+    Bucket PendingApproval,
+    Bucket Approved,
+    Bucket Processing,
+    Bucket Paid,
+    Bucket Failed,
+    Bucket Rejected,
+    Bucket Total);
+
+public sealed record Stats(IReadOnlyList<CurrencyStats> Currencies);
+
+public sealed record BulkApproveSkip(string Id, string Code, string Detail);
+
+public sealed record BulkApproveResult(IReadOnlyList<string> Approved, IReadOnlyList<BulkApproveSkip> Skipped, IReadOnlyList<string>? ApprovalRecorded);
+
+public sealed record Actor(string Kind, string Id);
+
+public sealed record AuditEventData(Payout Payout, PayoutStatus? PreviousStatus, Actor Actor, string? Reason);
+
+public sealed record AuditEntry(string Id, string Type, string PayoutId, Actor Actor, DateTime At, AuditEventData Data);
+
+public sealed record Partner(
+    string Id,
+    string Name,
+    string Email,
+    int CommissionRateBps,
+    string? PayoutCurrency,
+    string? PayoutAccountId,
+    string TaxFormStatus,
+    bool Payable,
+    IReadOnlyList<string> PayableBlockers,
+    DateTime CreatedAt,
+    long Version);
+
+public sealed record PartnerCurrencySummary(string Currency, Bucket LifetimePaid, Bucket Pending, Bucket Failed);
+
+public sealed record LastPayout(string Id, long Amount, string Currency, DateTime? PaidAt);
+
+public sealed record PartnerSummary(string PartnerId, IReadOnlyList<PartnerCurrencySummary> Currencies, LastPayout? LastPayout);
+
+public sealed record ApprovalPolicy(IReadOnlyDictionary<string, long> DualApprovalAtOrAbove, IReadOnlyDictionary<string, long> AutoApproveBelow);
+
+public sealed record Organization(
+    string OrgId,
+    IReadOnlyDictionary<string, long> MinimumPayouts,
+    bool AutomaticPayments,
+    IReadOnlyList<string> ApproverEmails,
+    bool RequireVerifiedTaxForm,
+    ApprovalPolicy ApprovalPolicy,
+    int HoldDays);
+
+public sealed record RunPayout(string? PayoutId, string PartnerId, string Currency, long Amount, int AttributionCount);
+
+public sealed record CarriedForward(string PartnerId, string Currency, long Amount);
+
+public sealed record Held(string PartnerId, string Currency, long Amount, int AttributionCount, DateTime PayableFrom);
+
+public sealed record CommissionRun(string Period, bool DryRun, IReadOnlyList<RunPayout> Payouts, IReadOnlyList<CarriedForward> CarriedForward, IReadOnlyList<Held>? Held);
+
+/// <summary>The list filters of CONTRACT §4, as the payouts page keeps them in its query string.</summary>
+public sealed record PayoutFilter(string? Status = null, string? PartnerId = null, string? Period = null)
+{
+    public static readonly PayoutFilter None = new();
+
+    public bool IsEmpty => string.IsNullOrEmpty(Status) && string.IsNullOrEmpty(PartnerId) && string.IsNullOrEmpty(Period);
+}
+
+// Requests.
+public sealed record NewPayout(string PartnerId, long Amount, string Currency, string Period, string? Notes);
+
+public sealed record NewPartner(string? Id, string Name, string Email, int CommissionRateBps, string? PayoutCurrency, string? PayoutAccountId, string? TaxFormStatus);
