@@ -35,6 +35,7 @@ builder.Services.AddScoped(services =>
     return new ApiClient(new HttpClient(tokens) { BaseAddress = apiBase }, services.GetRequiredService<Microsoft.AspNetCore.Components.NavigationManager>());
 });
 builder.Services.AddScoped<CurrentUser>();
+builder.Services.AddScoped<PartnerBase.Console.Shared.BrowserInterop>();
 builder.Services.AddFluentUIComponents();
 
 await builder.Build().RunAsync();

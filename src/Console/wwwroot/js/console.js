@@ -1,0 +1,30 @@
+// The few things Blazor cannot do from C#: save a downloaded file, and return focus after a dialog closes.
+let opener = null;
+
+export function rememberFocus() {
+    opener = document.activeElement;
+}
+
+export function restoreFocus() {
+    if (opener && document.contains(opener)) {
+        opener.focus();
+    }
+    opener = null;
+}
+
+export async function saveFile(fileName, contentType, stream) {
+    const buffer = await stream.arrayBuffer();
+    const url = URL.createObjectURL(new Blob([buffer], { type: contentType }));
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = fileName;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    URL.revokeObjectURL(url);
+}
+
+export function focusFirstField(container) {
+    const target = container.querySelector("input, select, textarea") ?? container.querySelector("button");
+    target?.focus();
+}
