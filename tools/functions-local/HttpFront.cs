@@ -30,10 +30,14 @@ internal sealed class HttpFront : IAsyncDisposable
 
     // As the Functions host's DefaultHttpProxyService.
     private readonly ForwarderRequestConfig _requestConfig = new() { ActivityTimeout = TimeSpan.FromSeconds(240) };
+    private readonly LocalConsole? _console;
+    private readonly DevelopmentSignIn? _signIn;
     private WebApplication? _app;
 
-    private HttpFront(WorkerChannel channel, TriggerRunner triggers, Uri workerHttpUri, HttpMessageHandler? workerHandler, ILogger logger)
+    private HttpFront(WorkerChannel channel, TriggerRunner triggers, Uri workerHttpUri, HttpMessageHandler? workerHandler, LocalConsole? console, DevelopmentSignIn? signIn, ILogger logger)
     {
+        _console = console;
+        _signIn = signIn;
         _channel = channel;
         _triggers = triggers;
         _destination = workerHttpUri.ToString();
@@ -60,10 +64,12 @@ internal sealed class HttpFront : IAsyncDisposable
         TriggerRunner triggers,
         Uri workerHttpUri,
         HttpMessageHandler? workerHandler,
+        LocalConsole? console,
+        DevelopmentSignIn? signIn,
         ILoggerFactory loggerFactory,
         CancellationToken cancellationToken)
     {
-        var front = new HttpFront(channel, triggers, workerHttpUri, workerHandler, loggerFactory.CreateLogger("Host.Http"));
+        var front = new HttpFront(channel, triggers, workerHttpUri, workerHandler, console, signIn, loggerFactory.CreateLogger("Host.Http"));
         try
         {
             await front.StartAsync(urls, corsOrigins, corsCredentials, functions, loggerFactory, cancellationToken);
@@ -96,7 +102,8 @@ internal sealed class HttpFront : IAsyncDisposable
         ILoggerFactory loggerFactory,
         CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        var builder = WebApplication.CreateEmptyBuilder(_console?.ApplicationOptions ?? new WebApplicationOptions());
+        _console?.Configure(builder);
         builder.Services.AddSingleton(loggerFactory);
         builder.WebHost.UseKestrelCore().UseUrls([.. urls]).ConfigureKestrel(kestrel =>
         {
@@ -155,7 +162,11 @@ internal sealed class HttpFront : IAsyncDisposable
         }
 
         _app.Map("admin/functions/{name}", RunTriggerAsync);
-        _app.MapFallback(NotFoundAsync);
+        _console?.Map(_app);
+        _signIn?.Map(_app);
+        _app.MapFallback(context => _console is { } console && console.IsClientRoute(context.Request)
+            ? console.ServeIndexAsync(context)
+            : NotFoundAsync(context));
 
         await _app.StartAsync(cancellationToken);
         Addresses = [.. _app.Urls.Select(url => new Uri(url))];

@@ -31,11 +31,11 @@ internal static class Invocations
             : string.IsNullOrEmpty(result?.Result) ? $"status {result?.Status.ToString() ?? "missing"}"
             : result.Result;
 
-    public static void LogResult(ILogger logger, string functionName, InvocationResult result)
+    public static void LogResult(ILogger logger, string functionName, InvocationResult result, LogLevel successLevel = LogLevel.Information)
     {
         if (result.Succeeded)
         {
-            logger.Succeeded(functionName, result.InvocationId, (long)result.Duration.TotalMilliseconds);
+            logger.Succeeded(successLevel, functionName, result.InvocationId, (long)result.Duration.TotalMilliseconds);
         }
         else
         {

@@ -26,6 +26,7 @@ public sealed class LocalFunctionsHost : IAsyncDisposable
     private IFunctionsWorker? _worker;
     private TriggerRunner? _triggers;
     private HttpFront? _front;
+    private DevelopmentSignIn? _signIn;
     private volatile bool _started;
     private int _stopping;
 
@@ -43,6 +44,12 @@ public sealed class LocalFunctionsHost : IAsyncDisposable
     public Uri BaseAddress => Addresses[0];
 
     public IReadOnlyList<LocalFunction> Functions { get; private set; } = [];
+
+    /// <summary>Whether a console is served at <c>/</c> (<see cref="LocalHostOptions.ConsoleDirectory"/>).</summary>
+    public bool ServesConsole { get; private set; }
+
+    /// <summary>Whether <c>/.auth</c> signs users in: a console is served and the environment is Development.</summary>
+    public bool SignInEnabled => _signIn is not null;
 
     /// <summary>Completes with the worker's exit code when it stops: on its own (a crash) or through <see cref="DisposeAsync"/>.</summary>
     public Task<int> WorkerExited => _workerExited.Task;
@@ -114,6 +121,7 @@ public sealed class LocalFunctionsHost : IAsyncDisposable
         }
 
         _channel.Dispose();
+        _signIn?.Dispose();
 
         _workerExited.TrySetResult(_worker?.Exited.IsCompletedSuccessfully == true ? _worker.Exited.Result : -1);
     }
@@ -128,12 +136,20 @@ public sealed class LocalFunctionsHost : IAsyncDisposable
         }
 
         var settings = AppSettings.Load(appDirectory, options.Settings);
+        var environment = WorkerEnvironment(appDirectory, settings);
+        var console = LocalConsole.Find(options.ConsoleDirectory, settings.RoutePrefix, _logger);
+        if (console is not null && string.Equals(environment["AZURE_FUNCTIONS_ENVIRONMENT"], "Development", StringComparison.OrdinalIgnoreCase))
+        {
+            // Before the worker starts: a key created in its user secrets must be there when it reads them.
+            _signIn = UserJwtsKey.Resolve(environment, options.UserSecretsId, _logger) is { } key ? new DevelopmentSignIn(key) : null;
+        }
+
         using var startup = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         startup.CancelAfter(options.StartupTimeout);
 
         _rpcServer = await WorkerChannel.StartServerAsync(_channel, _loggerFactory, startup.Token);
         var endpoint = new Uri(_rpcServer.Urls.First() + "/");
-        var start = new WorkerStartInfo(endpoint, _workerId, Guid.NewGuid().ToString(), appDirectory, WorkerEnvironment(appDirectory, settings));
+        var start = new WorkerStartInfo(endpoint, _workerId, Guid.NewGuid().ToString(), appDirectory, environment);
         _worker = await launcher.StartAsync(start, startup.Token);
         _ = ObserveWorkerAsync(_worker);
 
@@ -191,9 +207,12 @@ public sealed class LocalFunctionsHost : IAsyncDisposable
             _triggers,
             httpUri ?? new Uri("http://localhost/"),
             _worker.HttpHandler,
+            console,
+            _signIn,
             _loggerFactory,
             startup.Token);
         Functions = [.. functions.Select(f => f.Info)];
+        ServesConsole = console is not null;
         if (options.RunTimersOnSchedule)
         {
             _triggers.StartSchedules();

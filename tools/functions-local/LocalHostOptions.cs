@@ -20,5 +20,17 @@ public sealed class LocalHostOptions
     /// <summary>False: timers run only when invoked (<see cref="LocalFunctionsHost.InvokeAsync"/> or the admin route).</summary>
     public bool RunTimersOnSchedule { get; init; } = true;
 
+    /// <summary>
+    /// A Blazor WebAssembly console served at <c>/</c>: its build output (with <c>*.staticwebassets.runtime.json</c>) or
+    /// its publish folder. Null: no console; a folder without <c>*.staticwebassets.endpoints.json</c> is ignored.
+    /// </summary>
+    public string? ConsoleDirectory { get; init; }
+
+    /// <summary>
+    /// The app's <c>UserSecretsId</c>: where development sign-in finds (or creates) the <c>dotnet user-jwts</c> signing key
+    /// unless the app settings carry one.
+    /// </summary>
+    public string? UserSecretsId { get; init; }
+
     public TimeSpan StartupTimeout { get; init; } = TimeSpan.FromSeconds(60);
 }

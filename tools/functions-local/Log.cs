@@ -32,11 +32,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 9, Level = LogLevel.Debug, Message = "Ignored a {Message} message from the worker.")]
     public static partial void IgnoredMessage(this ILogger logger, Rpc.StreamingMessage.ContentOneofCase message);
 
-    [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Executing '{Function}' (Reason='{Reason}', Id={InvocationId})")]
-    public static partial void Executing(this ILogger logger, string function, string reason, string invocationId);
+    // Debug for scheduled runs: timers firing every second would drown everything else.
+    [LoggerMessage(EventId = 10, Message = "Executing '{Function}' (Reason='{Reason}', Id={InvocationId})")]
+    public static partial void Executing(this ILogger logger, LogLevel level, string function, string reason, string invocationId);
 
-    [LoggerMessage(EventId = 11, Level = LogLevel.Information, Message = "Executed '{Function}' (Succeeded, Id={InvocationId}, Duration={Duration}ms)")]
-    public static partial void Succeeded(this ILogger logger, string function, string invocationId, long duration);
+    [LoggerMessage(EventId = 11, Message = "Executed '{Function}' (Succeeded, Id={InvocationId}, Duration={Duration}ms)")]
+    public static partial void Succeeded(this ILogger logger, LogLevel level, string function, string invocationId, long duration);
 
     [LoggerMessage(EventId = 12, Level = LogLevel.Error, Message = "Executed '{Function}' (Failed, Id={InvocationId}, Duration={Duration}ms): {Error}")]
     public static partial void Failed(this ILogger logger, string function, string invocationId, long duration, string? error);
@@ -46,4 +47,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "Function {Function} is not served: its route '{Route}' is in the host's reserved admin space.")]
     public static partial void ReservedRoute(this ILogger logger, string function, string route);
+
+    [LoggerMessage(EventId = 17, Level = LogLevel.Warning, Message = "No console is served: {Directory} has no *.staticwebassets.endpoints.json (build the console first).")]
+    public static partial void ConsoleNotFound(this ILogger logger, string directory);
+
+    [LoggerMessage(EventId = 18, Level = LogLevel.Warning, Message = "Development sign-in is off: {Reason}.")]
+    public static partial void SignInDisabled(this ILogger logger, string reason);
 }

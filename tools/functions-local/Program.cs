@@ -3,7 +3,10 @@ using Microsoft.Extensions.Logging.Console;
 
 namespace PartnerBase.FunctionsLocal;
 
-/// <summary><c>dotnet PartnerBase.FunctionsLocal.dll [--app &lt;build output folder&gt;] [--urls http://localhost:7071] [--cors origin,…]</c></summary>
+/// <summary>
+/// <c>dotnet PartnerBase.FunctionsLocal.dll [--app &lt;build output folder&gt;] [--urls http://localhost:7071] [--cors origin,…]
+/// [--console &lt;console build output or publish folder&gt;] [--user-secrets-id &lt;id&gt;]</c>
+/// </summary>
 internal static class Program
 {
     public static async Task<int> Main(string[] args)
@@ -36,6 +39,8 @@ internal static class Program
             AppDirectory = Argument(args, "--app") ?? Directory.GetCurrentDirectory(),
             Urls = Argument(args, "--urls")?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [],
             CorsOrigins = Argument(args, "--cors")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [],
+            ConsoleDirectory = Argument(args, "--console"),
+            UserSecretsId = Argument(args, "--user-secrets-id"),
         };
 
         LocalFunctionsHost host;
@@ -85,5 +90,19 @@ internal static class Program
         }
 
         Console.WriteLine();
+        if (host.ServesConsole)
+        {
+            Console.WriteLine($"Console: {baseUrl}/");
+        }
+
+        if (host.SignInEnabled)
+        {
+            Console.WriteLine($"Sign in: {baseUrl}/.auth/login");
+        }
+
+        if (host.ServesConsole || host.SignInEnabled)
+        {
+            Console.WriteLine();
+        }
     }
 }

@@ -43,7 +43,7 @@ internal sealed class TriggerRunner : IAsyncDisposable
         await trigger.Running.WaitAsync(cancellationToken);
         try
         {
-            return await InvokeAsync(trigger, input, reason);
+            return await InvokeAsync(trigger, input, reason, LogLevel.Information);
         }
         finally
         {
@@ -104,7 +104,7 @@ internal sealed class TriggerRunner : IAsyncDisposable
     {
         try
         {
-            await InvokeAsync(trigger, null, reason);
+            await InvokeAsync(trigger, null, reason, LogLevel.Debug);
         }
         finally
         {
@@ -112,7 +112,8 @@ internal sealed class TriggerRunner : IAsyncDisposable
         }
     }
 
-    private async Task<InvocationResult> InvokeAsync(Trigger trigger, string? input, string reason)
+    /// <param name="level">Of the start and the success (a failure is an error): Debug for scheduled runs.</param>
+    private async Task<InvocationResult> InvokeAsync(Trigger trigger, string? input, string reason, LogLevel level)
     {
         var function = trigger.Function;
         var invocationId = Guid.NewGuid().ToString();
@@ -120,7 +121,7 @@ internal sealed class TriggerRunner : IAsyncDisposable
             ? new TypedData { Json = TimerInfoJson(trigger) }
             : new TypedData { String = input ?? string.Empty };
 
-        _logger.Executing(function.Info.Name, reason, invocationId);
+        _logger.Executing(level, function.Info.Name, reason, invocationId);
         var started = Stopwatch.GetTimestamp();
         string? error;
         try
@@ -134,7 +135,7 @@ internal sealed class TriggerRunner : IAsyncDisposable
         }
 
         var result = new InvocationResult(invocationId, error is null, error, Stopwatch.GetElapsedTime(started));
-        Invocations.LogResult(_logger, function.Info.Name, result);
+        Invocations.LogResult(_logger, function.Info.Name, result, level);
         return result;
     }
 
