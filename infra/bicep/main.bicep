@@ -12,8 +12,25 @@ param location string = resourceGroup().location
 @maxLength(10)
 param namePrefix string = 'pb'
 
-@description('Browser origins the API answers CORS requests from, e.g. https://app.example.com (the Function App\'s platform CORS; the app itself does no CORS).')
+@description('More browser origins the API answers CORS requests from, e.g. a custom domain of the console, https://app.example.com (the Function App\'s platform CORS; the app itself does no CORS). The console\'s Static Web App origin is always allowed.')
 param corsAllowedOrigins array = []
+
+@description('Region of the console\'s Static Web App (a region that offers Static Web Apps; its content is served from a global edge).')
+@allowed([
+  'centralus'
+  'eastasia'
+  'eastus2'
+  'westeurope'
+  'westus2'
+])
+param consoleLocation string = 'westeurope'
+
+@description('Static Web Apps plan of the console: Free, or Standard for an SLA.')
+@allowed([
+  'Free'
+  'Standard'
+])
+param consoleSku string = 'Standard'
 
 @description('Entra ID authority that issues the API\'s tokens, e.g. https://login.microsoftonline.com/{tenant-id}/v2.0.')
 param tokenAuthority string
@@ -94,6 +111,16 @@ module keyVault 'modules/keyvault.bicep' = {
   }
 }
 
+// The web console (CONTRACT §9). It refers to nothing else here, so the Function App can take its origin.
+module console 'modules/staticwebapp.bicep' = {
+  name: 'staticwebapp'
+  params: {
+    location: consoleLocation
+    name: '${prefix}-swa-${suffix}'
+    skuName: consoleSku
+  }
+}
+
 module functionApp 'modules/functionapp.bicep' = {
   name: 'functionapp'
   params: {
@@ -101,7 +128,7 @@ module functionApp 'modules/functionapp.bicep' = {
     planName: '${prefix}-plan-${suffix}'
     functionAppName: '${prefix}-func-${suffix}'
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
-    corsAllowedOrigins: corsAllowedOrigins
+    corsAllowedOrigins: union(corsAllowedOrigins, ['https://${console.outputs.defaultHostName}'])
   }
 }
 
@@ -170,3 +197,8 @@ output functionAppName string = functionApp.outputs.name
 output functionAppHostName string = functionApp.outputs.defaultHostName
 output cosmosEndpoint string = cosmos.outputs.documentEndpoint
 output serviceBusNamespace string = serviceBus.outputs.fullyQualifiedNamespace
+// The console's wwwroot/appsettings.json takes apiBaseUrl as Api:BaseUrl; consoleUrl is its Entra redirect URI base.
+output apiBaseUrl string = 'https://${functionApp.outputs.defaultHostName}/api/'
+output staticWebAppName string = console.outputs.name
+output consoleHostName string = console.outputs.defaultHostName
+output consoleUrl string = 'https://${console.outputs.defaultHostName}'

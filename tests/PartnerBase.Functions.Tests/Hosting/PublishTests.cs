@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using PartnerBase.FunctionsLocal;
 using static PartnerBase.Functions.Tests.Hosting.FunctionAppFiles;
@@ -31,6 +30,21 @@ public sealed class PublishTests(PublishTests.PublishedApp published) : IClassFi
     }
 
     [Fact]
+    public void Publish_Layout_HoldsNothingOfTheConsole()
+    {
+        var root = published.Folder;
+
+        // The console is a Static Web App of its own (CONTRACT §9): the Function App builds it for dotnet run and
+        // never deploys it.
+        Assert.Empty(Directory.GetFiles(root, "PartnerBase.Console*", SearchOption.AllDirectories));
+        Assert.Empty(Directory.GetDirectories(root, "_framework", SearchOption.AllDirectories));
+        Assert.Empty(Directory.GetDirectories(root, "wwwroot", SearchOption.AllDirectories));
+        Assert.Empty(Directory.GetFiles(root, "index.html", SearchOption.AllDirectories));
+        Assert.Empty(Directory.GetFiles(root, "staticwebapp.config.json", SearchOption.AllDirectories));
+        Assert.Empty(Directory.GetFiles(root, "*.staticwebassets.*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
     public async Task PublishedWorker_UnderTheLocalFunctionsHost_Answers()
     {
         var options = new LocalHostOptions
@@ -55,77 +69,6 @@ public sealed class PublishTests(PublishTests.PublishedApp published) : IClassFi
         Assert.Equal(HttpFunctions.Count + TimerFunctions.Count, host.Functions.Count);
     }
 
-    /// <summary>
-    /// Runs `dotnet publish` once for the class into a temporary folder (with its own bin/obj, so it never touches
-    /// the repository's build output), and deletes it afterwards.
-    /// </summary>
-    public sealed class PublishedApp : IAsyncLifetime
-    {
-        private static readonly TimeSpan PublishTimeout = TimeSpan.FromMinutes(5);
-
-        private readonly string _temp = Path.Combine(Path.GetTempPath(), "partnerbase-publish-" + Guid.NewGuid().ToString("N"));
-
-        public string Folder => Path.Combine(_temp, "publish");
-
-        public async ValueTask InitializeAsync()
-        {
-            Directory.CreateDirectory(_temp);
-            var project = Path.Combine(RepoRoot, "src", "Functions", "PartnerBase.Functions.csproj");
-            var startInfo = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } dotnet && File.Exists(dotnet) ? dotnet : "dotnet")
-            {
-                WorkingDirectory = RepoRoot,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            foreach (var argument in new[]
-            {
-                "publish", project, "-c", "Release", "-o", Folder,
-                "--artifacts-path", Path.Combine(_temp, "artifacts"),
-                // No MSBuild node or compiler server may outlive the publish holding our output pipes open.
-                "--disable-build-servers", "-nodeReuse:false",
-            })
-            {
-                startInfo.ArgumentList.Add(argument);
-            }
-
-            using var process = new Process { StartInfo = startInfo };
-            process.Start();
-            var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-            var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
-            using var timeout = new CancellationTokenSource(PublishTimeout);
-            try
-            {
-                await process.WaitForExitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync(CancellationToken.None);
-                throw new TimeoutException($"dotnet publish took longer than {PublishTimeout}:\n{await stdout}\n{await stderr}");
-            }
-
-            if (process.ExitCode != 0 || !File.Exists(Path.Combine(Folder, "host.json")))
-            {
-                throw new InvalidOperationException($"dotnet publish exited with {process.ExitCode}, leaving {(Directory.Exists(Folder) ? Directory.GetFileSystemEntries(Folder).Length : 0)} entries in {Folder}:\n{await stdout}\n{await stderr}");
-            }
-        }
-
-        public ValueTask DisposeAsync()
-        {
-            try
-            {
-                Directory.Delete(_temp, recursive: true);
-            }
-            catch (IOException)
-            {
-                // Best effort: a temporary folder left behind is not a test failure.
-            }
-            catch (UnauthorizedAccessException)
-            {
-            }
-
-            return ValueTask.CompletedTask;
-        }
-    }
+    /// <summary>`dotnet publish src/Functions -c Release`, once for the class.</summary>
+    public sealed class PublishedApp() : PublishedProject(Path.Combine("src", "Functions", "PartnerBase.Functions.csproj"), "host.json", TimeSpan.FromMinutes(5));
 }

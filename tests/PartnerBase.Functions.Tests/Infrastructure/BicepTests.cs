@@ -11,7 +11,7 @@ namespace PartnerBase.Functions.Tests.Infrastructure;
 /// infra/bicep/main.bicep and every module compile and lint clean with the Bicep CLI from NuGet
 /// (Azure.Bicep.CommandLine.linux-x64, restored with this project; its path comes in as assembly metadata), and the ARM
 /// template main.bicep compiles to keeps the promises the app relies on: a dotnet-isolated 10.0 app on Flex Consumption
-/// with platform CORS, Entra ID everywhere and no keys in settings, the settings the app reads, the Service Bus topic
+/// with platform CORS that allows the console's Static Web App, Entra ID everywhere and no keys in settings, the settings the app reads, the Service Bus topic
 /// and subscriptions of CONTRACT §6, and the roles of the app's identity.
 /// </summary>
 public sealed class BicepTests(BicepTests.CompiledTemplate compiled) : IClassFixture<BicepTests.CompiledTemplate>
@@ -114,7 +114,9 @@ public sealed class BicepTests(BicepTests.CompiledTemplate compiled) : IClassFix
     {
         var parameter = compiled.Template.GetProperty("parameters").GetProperty("corsAllowedOrigins");
         Assert.Equal("array", parameter.GetProperty("type").GetString());
-        Assert.Equal("[parameters('corsAllowedOrigins')]", compiled.ModuleParameter("functionapp", "corsAllowedOrigins").GetString());
+        var origins = Assert.IsType<ArmExpression.Call>(ArmExpression.Parse(compiled.ModuleParameter("functionapp", "corsAllowedOrigins").GetString()!));
+        Assert.Equal("union", origins.Name);
+        Assert.Equal("parameters('corsAllowedOrigins')", origins.Arguments[0].Text);
 
         var site = Assert.Single(compiled.Resources("Microsoft.Web/sites")).Resource;
         var cors = site.GetProperty("properties").GetProperty("siteConfig").GetProperty("cors");
@@ -123,6 +125,68 @@ public sealed class BicepTests(BicepTests.CompiledTemplate compiled) : IClassFix
 
         // The app no longer reads origins: CORS settings for it would be dead configuration.
         Assert.DoesNotContain(compiled.AppSettings().Keys, name => name.StartsWith("Cors__", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public void StaticWebApp_Console_IsDeployedWithItsPlanAndRegionAsParameters()
+    {
+        var site = Assert.Single(compiled.Resources("Microsoft.Web/staticSites"));
+        Assert.Equal("staticwebapp", site.Deployment);
+        var sku = site.Resource.GetProperty("sku");
+        Assert.Equal("[parameters('skuName')]", sku.GetProperty("name").GetString());
+        Assert.Equal("[parameters('consoleSku')]", compiled.ModuleParameter("staticwebapp", "skuName").GetString());
+        Assert.Equal("[parameters('consoleLocation')]", compiled.ModuleParameter("staticwebapp", "location").GetString());
+
+        var parameters = compiled.Template.GetProperty("parameters");
+        Assert.Equal(["Free", "Standard"], parameters.GetProperty("consoleSku").GetProperty("allowedValues").EnumerateArray().Select(v => v.GetString()!).Order(StringComparer.Ordinal));
+        // Static Web Apps exist in a few regions only, not in every region that offers Flex Consumption.
+        var regions = parameters.GetProperty("consoleLocation").GetProperty("allowedValues").EnumerateArray().Select(v => v.GetString()!).ToList();
+        Assert.Contains(parameters.GetProperty("consoleLocation").GetProperty("defaultValue").GetString(), regions);
+        Assert.Subset(new HashSet<string>(["centralus", "eastasia", "eastus2", "westeurope", "westus2"], StringComparer.Ordinal), regions.ToHashSet(StringComparer.Ordinal));
+
+        // The uploaded staticwebapp.config.json (fallback route, security headers) must take effect.
+        Assert.True(site.Resource.GetProperty("properties").GetProperty("allowConfigFileUpdates").GetBoolean(), "staticwebapp.config.json would be ignored");
+    }
+
+    [Fact]
+    public void StaticWebApp_DefaultHostName_IsAnOutput()
+    {
+        var output = compiled.Module("staticwebapp").GetProperty("properties").GetProperty("template").GetProperty("outputs").GetProperty("defaultHostName").GetProperty("value").GetString();
+        Assert.StartsWith("[reference(resourceId('Microsoft.Web/staticSites', ", output, StringComparison.Ordinal);
+        Assert.EndsWith(".defaultHostname]", output, StringComparison.Ordinal);
+
+        var outputs = compiled.Template.GetProperty("outputs");
+        Assert.Equal(("staticwebapp", "defaultHostName"), ArmExpression.ModuleOutput(ArmExpression.Parse(outputs.GetProperty("consoleHostName").GetProperty("value").GetString()!)));
+        Assert.Equal(("functionapp", "defaultHostName"), ArmExpression.ModuleOutput(Assert.IsType<ArmExpression.Call>(ArmExpression.Parse(outputs.GetProperty("apiBaseUrl").GetProperty("value").GetString()!)).Arguments[1]));
+    }
+
+    [Fact]
+    public void FunctionApp_Cors_AllowsTheConsolesOrigin()
+    {
+        // union(parameters('corsAllowedOrigins'), createArray(format('https://{0}', <staticwebapp's defaultHostName>)))
+        var origins = Assert.IsType<ArmExpression.Call>(ArmExpression.Parse(compiled.ModuleParameter("functionapp", "corsAllowedOrigins").GetString()!));
+        Assert.Equal("union", origins.Name);
+        var added = Assert.IsType<ArmExpression.Call>(origins.Arguments[1]);
+        Assert.Equal("createArray", added.Name);
+        var origin = Assert.IsType<ArmExpression.Call>(Assert.Single(added.Arguments));
+        Assert.Equal("format", origin.Name);
+        Assert.Equal("https://{0}", Assert.IsType<ArmExpression.Literal>(origin.Arguments[0]).Value);
+        Assert.Equal(("staticwebapp", "defaultHostName"), ArmExpression.ModuleOutput(origin.Arguments[1]));
+
+        // The Function App's module takes that array as its CORS origins.
+        var site = Assert.Single(compiled.Resources("Microsoft.Web/sites")).Resource;
+        Assert.Equal("[parameters('corsAllowedOrigins')]", site.GetProperty("properties").GetProperty("siteConfig").GetProperty("cors").GetProperty("allowedOrigins").GetString());
+    }
+
+    [Fact]
+    public void StaticWebApp_Dependencies_NothingOfTheFunctionApp()
+    {
+        // The Function App depends on the Static Web App (for its origin); the reverse would be a cycle.
+        var module = compiled.Module("staticwebapp");
+        var text = module.GetRawText();
+        Assert.DoesNotContain("'functionapp'", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Microsoft.Web/sites'", text, StringComparison.Ordinal);
+        Assert.Contains(compiled.Module("functionapp").GetProperty("dependsOn").EnumerateArray(), d => d.GetString()!.Contains("'staticwebapp'", StringComparison.Ordinal));
     }
 
     [Theory]
