@@ -30,7 +30,9 @@ builder.Services.AddOidcAuthentication(options =>
 builder.Services.AddScoped(services =>
 {
     // Attaches the signed-in user's access token to API calls, and only to them.
-    var tokens = services.GetRequiredService<AuthorizationMessageHandler>().ConfigureHandler(authorizedUrls: [apiBase.ToString()], scopes: scopes);
+    // The token is asked for with every scope the sign-in requested: Blazor reuses a stored token only when it was
+    // granted no scope beyond those asked for, and would otherwise sign in silently again on every page load.
+    var tokens = services.GetRequiredService<AuthorizationMessageHandler>().ConfigureHandler(authorizedUrls: [apiBase.ToString()], scopes: ["openid", "profile", .. scopes]);
     tokens.InnerHandler = new HttpClientHandler();
     return new ApiClient(new HttpClient(tokens) { BaseAddress = apiBase }, services.GetRequiredService<Microsoft.AspNetCore.Components.NavigationManager>());
 });

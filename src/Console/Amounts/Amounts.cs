@@ -31,7 +31,13 @@ public static class Amounts
     }
 
     /// <summary>The currency's symbol in this culture: the culture's own for its own currency, else a known one, else the code.</summary>
-    public static string SymbolFor(string currencyCode, CultureInfo culture)
+    public static string SymbolFor(string currencyCode, CultureInfo culture) =>
+        SymbolCache.GetOrAdd((currencyCode, culture.Name), key => FindSymbol(key.Currency, culture));
+
+    // RegionInfo is built from ICU data: once per currency and culture, not once per amount on the page.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Currency, string Culture), string> SymbolCache = new();
+
+    private static string FindSymbol(string currencyCode, CultureInfo culture)
     {
         if (!culture.IsNeutralCulture && culture.Name.Length > 0)
         {

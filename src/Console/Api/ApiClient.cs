@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.WebAssembly.Authentication;
 using PartnerBase.Core.Payouts;
@@ -21,6 +22,7 @@ public sealed class ApiClient(HttpClient http, NavigationManager navigation)
     {
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        TypeInfoResolver = JsonTypeInfoResolver.Combine(ConsoleJsonContext.Default, new DefaultJsonTypeInfoResolver()),
     };
 
     public Task<Page<Payout>> ListPayoutsAsync(PayoutFilter filter, string? cursor, int limit = 25, CancellationToken cancellationToken = default) =>
@@ -195,5 +197,5 @@ public sealed class ApiClient(HttpClient http, NavigationManager navigation)
     private static string Query(string path, string parameters) =>
         parameters.Length == 0 ? path : $"{path}?{parameters[1..]}";
 
-    private sealed record ProblemBody(string? Title, string? Detail, string? Code, Dictionary<string, string[]>? Errors);
+    internal sealed record ProblemBody(string? Title, string? Detail, string? Code, Dictionary<string, string[]>? Errors);
 }
