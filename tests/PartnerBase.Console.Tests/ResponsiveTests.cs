@@ -1,0 +1,49 @@
+namespace PartnerBase.Console.Tests;
+
+/// <summary>At 390 px wide the console works as on a desktop (CONTRACT §9): no sideways scrolling of the page.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class ResponsiveTests(ConsoleApp app)
+{
+    private const int PhoneWidth = 390;
+
+    [Fact]
+    public async Task PayoutsPage_390PxWide_HasNoHorizontalScrollAndShowsPayouts()
+    {
+        var org = new TestOrg(app);
+        await PayoutsPageTests.ThreeStatusesAsync(org);
+        await using var browser = await app.OpenAsync(PhoneWidth, 844);
+        var page = browser.Page;
+
+        await app.SignInAsync(page, org.Id, "approver-1", "approver");
+
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Pending approval", Exact = true })).ToBeVisibleAsync();
+        // Visible ones only: the Partner filter's options carry the same names.
+        await Expect(page.GetByText("Approved Partner Co").Filter(new() { Visible = true }).First).ToBeVisibleAsync();
+        await Expect(page.GetByText("Pending Partner Co").Filter(new() { Visible = true }).First).ToBeVisibleAsync();
+        await AssertNoHorizontalScrollAsync(page);
+    }
+
+    [Fact]
+    public async Task PayoutDetail_390PxWide_HasNoHorizontalScrollAndShowsActions()
+    {
+        var org = new TestOrg(app);
+        var partner = await org.CreatePartnerAsync("p-narrow", "Narrow Screen Co");
+        var id = (await org.CreatePayoutAsync(partner, 98_765))["id"]!.GetValue<string>();
+        await using var browser = await app.OpenAsync(PhoneWidth, 844);
+        var page = browser.Page;
+        await app.SignInAsync(page, org.Id, "approver-1", "approver");
+
+        await page.GotoAsync($"/payouts/{id}");
+
+        await Expect(page.GetByText("$987.65").First).ToBeVisibleAsync(new() { Timeout = 60_000 });
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Approve", Exact = true })).ToBeVisibleAsync();
+        await AssertNoHorizontalScrollAsync(page);
+    }
+
+    private static async Task AssertNoHorizontalScrollAsync(IPage page)
+    {
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        var scrollWidth = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth");
+        Assert.True(scrollWidth <= PhoneWidth, $"{page.Url}: the document is {scrollWidth} px wide in a {PhoneWidth} px viewport");
+    }
+}
