@@ -29,7 +29,7 @@ public sealed class ApiClient(HttpClient http, NavigationManager navigation)
         GetAsync<Page<Payout>>(Query("payouts", Filter(filter) + $"&expand=partner&limit={limit}" + Param("cursor", cursor)), cancellationToken);
 
     public Task<Payout> GetPayoutAsync(string id, CancellationToken cancellationToken = default) =>
-        GetAsync<Payout>($"payouts/{Uri.EscapeDataString(id)}?expand=partner", cancellationToken);
+        GetAsync<Payout>($"payouts/{Uri.EscapeDataString(id)}", cancellationToken);
 
     public Task<Stats> GetStatsAsync(CancellationToken cancellationToken = default) =>
         GetAsync<Stats>("payouts/stats", cancellationToken);
