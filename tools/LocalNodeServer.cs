@@ -6,8 +6,8 @@ namespace PartnerBase.LocalServers;
 /// <summary>
 /// A Node.js server under tools/&lt;name&gt;: <c>npm ci</c> once per checkout (under a file lock: test processes run
 /// in parallel), then <c>node server.js</c> on a free port until it prints its ready line. Its stdin is a pipe that
-/// closes when this process ends, so the server cannot outlive a run that crashes. Shared by tools/cosmos-local and
-/// tools/smtp-local.
+/// closes when this process ends, so the server cannot outlive a run that crashes. Shared by tools/cosmos-local,
+/// tools/smtp-local and tools/azurite (compiled into the local Functions host, linked into the other projects).
 /// </summary>
 public sealed class LocalNodeServer : IAsyncDisposable
 {
@@ -42,10 +42,11 @@ public sealed class LocalNodeServer : IAsyncDisposable
         }
     }
 
-    public static async Task<LocalNodeServer> StartAsync(string tool, string readyPrefix)
+    /// <param name="arguments">After <c>server.js</c> on its command line, e.g. <c>--port 10000</c>.</param>
+    public static async Task<LocalNodeServer> StartAsync(string tool, string readyPrefix, string arguments = "")
     {
         var directory = await InstallAsync(tool);
-        var process = Start("node", "server.js", directory, redirectInput: true)
+        var process = Start("node", $"server.js {arguments}".TrimEnd(), directory, redirectInput: true)
             ?? throw new InvalidOperationException($"Could not start 'node' for tools/{tool}: is Node.js 20+ on the PATH?");
         var errors = new StringBuilder();
         process.ErrorDataReceived += (_, e) =>

@@ -90,6 +90,10 @@ internal sealed partial class AppSettings
         return new AppSettings(values, localHttpPort, corsOrigins, corsCredentials, ReadRoutePrefix(appDirectory));
     }
 
+    /// <summary>The app setting, else the environment variable (as <c>%Name%</c> resolves); null when neither is set.</summary>
+    public string? Get(string name) =>
+        Values.TryGetValue(name, out var value) ? value : Environment.GetEnvironmentVariable(name);
+
     /// <summary>Replaces each <c>%Name%</c> with the app setting (or environment variable) of that name.</summary>
     public string Resolve(string text, string usedBy) =>
         SettingReference().Replace(text, match =>

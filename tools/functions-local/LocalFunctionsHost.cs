@@ -25,6 +25,7 @@ public sealed class LocalFunctionsHost : IAsyncDisposable
     private WebApplication? _rpcServer;
     private IFunctionsWorker? _worker;
     private TriggerRunner? _triggers;
+    private TimerStorage? _timerStorage;
     private HttpFront? _front;
     private DevelopmentSignIn? _signIn;
     private volatile bool _started;
@@ -122,6 +123,10 @@ public sealed class LocalFunctionsHost : IAsyncDisposable
 
         _channel.Dispose();
         _signIn?.Dispose();
+        if (_timerStorage is not null)
+        {
+            await _timerStorage.DisposeAsync();
+        }
 
         _workerExited.TrySetResult(_worker?.Exited.IsCompletedSuccessfully == true ? _worker.Exited.Result : -1);
     }
@@ -146,6 +151,13 @@ public sealed class LocalFunctionsHost : IAsyncDisposable
 
         using var startup = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         startup.CancelAfter(options.StartupTimeout);
+
+        // Before the worker, so that Azurite answers when the app starts too (it may use the same storage).
+        _timerStorage = await TimerStorage.CreateAsync(settings, appDirectory, options, _logger, startup.Token);
+        if (_timerStorage is not null)
+        {
+            _logger.TimerStorageUsed(_timerStorage.HostId);
+        }
 
         _rpcServer = await WorkerChannel.StartServerAsync(_channel, _loggerFactory, startup.Token);
         var endpoint = new Uri(_rpcServer.Urls.First() + "/");
@@ -197,7 +209,7 @@ public sealed class LocalFunctionsHost : IAsyncDisposable
             await StepAsync(WaitForListenerAsync(httpUri!, startup.Token), "waiting for the worker's HTTP server", options, startup.Token, cancellationToken);
         }
 
-        _triggers = new TriggerRunner(functions, _channel, _loggerFactory.CreateLogger("Host.Triggers"));
+        _triggers = new TriggerRunner(functions, _channel, _timerStorage, _loggerFactory.CreateLogger("Host.Triggers"));
         _front = await HttpFront.StartAsync(
             Urls(options, settings),
             options.CorsOrigins.Count > 0 ? options.CorsOrigins : settings.CorsOrigins,

@@ -33,4 +33,13 @@ public sealed class LocalHostOptions
     public string? UserSecretsId { get; init; }
 
     public TimeSpan StartupTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// With <c>AzureWebJobsStorage</c>: how long a timer's listener lock (a blob lease, 15–60 s) lasts; the holder renews
+    /// it at half the period. The Functions host's is 60 s.
+    /// </summary>
+    public TimeSpan TimerLockPeriod { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>With <c>AzureWebJobsStorage</c>: how often a host without a timer's lock tries to take it. The Functions host's is 60 s.</summary>
+    public TimeSpan TimerLockRetryInterval { get; init; } = TimeSpan.FromSeconds(60);
 }

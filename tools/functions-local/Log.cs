@@ -51,6 +51,30 @@ internal static partial class Log
     [LoggerMessage(EventId = 17, Level = LogLevel.Warning, Message = "No console is served: {Directory} has no *.staticwebassets.endpoints.json (build the console first).")]
     public static partial void ConsoleNotFound(this ILogger logger, string directory);
 
+    [LoggerMessage(EventId = 19, Level = LogLevel.Information, Message = "Started Azurite (blob, in memory) on {Endpoint} for AzureWebJobsStorage=UseDevelopmentStorage=true.")]
+    public static partial void AzuriteStarted(this ILogger logger, Uri endpoint);
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Timers use AzureWebJobsStorage: schedule monitor and listener locks under azure-webjobs-hosts, host id '{HostId}'.")]
+    public static partial void TimerStorageUsed(this ILogger logger, string hostId);
+
+    [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "The timer status of '{Function}' could not be read; starting afresh: {Error}")]
+    public static partial void StatusUnreadable(this ILogger logger, string function, string error);
+
+    [LoggerMessage(EventId = 22, Level = LogLevel.Error, Message = "Function '{Function}' failed to update the timer trigger status: {Error}")]
+    public static partial void StatusNotWritten(this ILogger logger, string function, string error);
+
+    [LoggerMessage(EventId = 23, Level = LogLevel.Debug, Message = "Acquired the listener lock of '{Function}'.")]
+    public static partial void LockAcquired(this ILogger logger, string function);
+
+    [LoggerMessage(EventId = 24, Level = LogLevel.Warning, Message = "Lost the listener lock of '{Function}'; its timer stops here until the lock is taken again: {Error}")]
+    public static partial void LockLost(this ILogger logger, string function, string error);
+
+    [LoggerMessage(EventId = 25, Level = LogLevel.Debug, Message = "The listener lock of '{Function}' was not released: {Error}")]
+    public static partial void LockNotReleased(this ILogger logger, string function, string error);
+
+    [LoggerMessage(EventId = 26, Level = LogLevel.Warning, Message = "The timer of '{Function}' could not use the storage; retrying: {Error}")]
+    public static partial void TimerStorageFailed(this ILogger logger, string function, string error);
+
     [LoggerMessage(EventId = 18, Level = LogLevel.Warning, Message = "Development sign-in is off: {Reason}.")]
     public static partial void SignInDisabled(this ILogger logger, string reason);
 }

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Logging;
 using PartnerBase.FunctionsLocal;
 
 namespace PartnerBase.Functions.Tests.Hosting;
@@ -32,26 +33,45 @@ public sealed class FunctionApp : IAsyncDisposable
     /// <param name="environment">The worker's environment (AZURE_FUNCTIONS_ENVIRONMENT): Development, as under dotnet run.</param>
     /// <param name="corsOrigins">The origins the host allows, as the Function App's CORS setting would.</param>
     /// <param name="runTimers">Whether the host fires the timers (the event relay and consumers every second, as under dotnet run).</param>
+    /// <param name="settings">App settings over the defaults below (e.g. <c>AzureWebJobsStorage</c>, a schedule).</param>
+    /// <param name="loggerFactory">The host's logger factory (the worker's logs reach it too).</param>
+    /// <param name="timerLockPeriod">With <c>AzureWebJobsStorage</c>: <see cref="LocalHostOptions.TimerLockPeriod"/>.</param>
+    /// <param name="timerLockRetryInterval">With <c>AzureWebJobsStorage</c>: <see cref="LocalHostOptions.TimerLockRetryInterval"/>.</param>
     public static async Task<FunctionApp> StartAsync(
-        Action<IWebHostBuilder>? configure = null, string environment = "Development", IReadOnlyList<string>? corsOrigins = null, bool runTimers = false)
+        Action<IWebHostBuilder>? configure = null,
+        string environment = "Development",
+        IReadOnlyList<string>? corsOrigins = null,
+        bool runTimers = false,
+        IReadOnlyDictionary<string, string>? settings = null,
+        ILoggerFactory? loggerFactory = null,
+        TimeSpan? timerLockPeriod = null,
+        TimeSpan? timerLockRetryInterval = null)
     {
+        var hostSettings = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["AZURE_FUNCTIONS_ENVIRONMENT"] = environment,
+            ["CommissionRunSchedule"] = "0 0 2 1 * *",
+            ["EventRelaySchedule"] = EverySecond,
+            ["PaymentsSchedule"] = EverySecond,
+            ["NotificationsSchedule"] = EverySecond,
+        };
+        foreach (var (name, value) in settings ?? new Dictionary<string, string>())
+        {
+            hostSettings[name] = value;
+        }
+
         var workers = new InProcessWorkers<Program>(configure);
         var options = new LocalHostOptions
         {
             AppDirectory = AppContext.BaseDirectory,
             Urls = ["http://127.0.0.1:0"],
             CorsOrigins = corsOrigins ?? [],
-            Settings = new Dictionary<string, string>(StringComparer.Ordinal)
-            {
-                ["AZURE_FUNCTIONS_ENVIRONMENT"] = environment,
-                ["CommissionRunSchedule"] = "0 0 2 1 * *",
-                ["EventRelaySchedule"] = EverySecond,
-                ["PaymentsSchedule"] = EverySecond,
-                ["NotificationsSchedule"] = EverySecond,
-            },
+            Settings = hostSettings,
             RunTimersOnSchedule = runTimers,
+            TimerLockPeriod = timerLockPeriod ?? TimeSpan.FromSeconds(60),
+            TimerLockRetryInterval = timerLockRetryInterval ?? TimeSpan.FromSeconds(60),
         };
-        var host = await LocalFunctionsHost.StartAsync(options, workers, cancellationToken: TestContext.Current.CancellationToken);
+        var host = await LocalFunctionsHost.StartAsync(options, workers, loggerFactory, TestContext.Current.CancellationToken);
         return new FunctionApp(host, workers);
     }
 
