@@ -27,4 +27,22 @@ export async function saveFile(fileName, contentType, stream) {
 export function focusFirstField(container) {
     const target = container.querySelector("input, select, textarea") ?? container.querySelector("button");
     target?.focus();
+    if (!container.dataset.focusTrapped) {
+        // Tab and Shift+Tab stay inside the open dialog (aria-modal).
+        container.dataset.focusTrapped = "true";
+        container.addEventListener("keydown", event => {
+            if (event.key !== "Tab") {
+                return;
+            }
+            const focusable = [...container.querySelectorAll("input, select, textarea, button:not([disabled]), a[href]")];
+            const first = focusable[0], last = focusable[focusable.length - 1];
+            if (event.shiftKey && document.activeElement === first) {
+                last.focus();
+                event.preventDefault();
+            } else if (!event.shiftKey && document.activeElement === last) {
+                first.focus();
+                event.preventDefault();
+            }
+        });
+    }
 }
