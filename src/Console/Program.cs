@@ -36,7 +36,6 @@ builder.Services.AddScoped(services =>
     tokens.InnerHandler = new HttpClientHandler();
     return new ApiClient(new HttpClient(tokens) { BaseAddress = apiBase }, services.GetRequiredService<Microsoft.AspNetCore.Components.NavigationManager>());
 });
-builder.Services.AddScoped<CurrentUser>();
 builder.Services.AddScoped<PartnerBase.Console.Shared.BrowserInterop>();
 builder.Services.AddFluentUIComponents();
 

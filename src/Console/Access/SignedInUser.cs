@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using Microsoft.AspNetCore.Components.Authorization;
 using PartnerBase.Core.Payouts;
 using PartnerBase.Core.Security;
 
@@ -47,9 +46,4 @@ public sealed record SignedInUser(string Name, IReadOnlySet<Role> Roles, string?
         var name = principal.FindFirst("name")?.Value ?? principal.FindFirst("sub")?.Value ?? "";
         return new SignedInUser(name, roles, principal.FindFirst("partner_id")?.Value);
     }
-}
-
-public sealed class CurrentUser(AuthenticationStateProvider authentication)
-{
-    public async Task<SignedInUser> GetAsync() => SignedInUser.From((await authentication.GetAuthenticationStateAsync()).User);
 }
