@@ -25,21 +25,14 @@ namespace PartnerBase.Benchmarks;
 public static class ConsoleLoad
 {
     private const int Runs = 7;
-    private const string ChromiumPath = "/usr/bin/chromium";
     private const string Issuer = "dotnet-user-jwts";
     private static readonly TimeSpan StartupTimeout = TimeSpan.FromSeconds(90);
 
-    private static readonly string[] ChromiumArgs =
-    [
-        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-    ];
-
     public static async Task<int> RunAsync()
     {
-        if (!File.Exists(ChromiumPath))
+        if (!File.Exists(LocalChromium.ExecutablePath))
         {
-            Console.Error.WriteLine($"The console benchmark needs Chromium at {ChromiumPath}: install it with `apt-get install chromium`.");
+            Console.Error.WriteLine($"The console benchmark needs Chromium at {LocalChromium.ExecutablePath}: install it with `apt-get install chromium`.");
             return 2;
         }
 
@@ -56,12 +49,7 @@ public static class ConsoleLoad
         await using var consoleHost = await StartHostAsync(functions, console);
         await using var bareHost = await StartHostAsync(functions, bare);
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = ChromiumPath,
-            Headless = true,
-            Args = ChromiumArgs,
-        });
+        await using var browser = await LocalChromium.LaunchAsync(playwright);
 
         // First visits: what is downloaded (and, not counted, the page cache and both hosts warmed).
         var consoleBytes = await FirstVisitAsync(browser, consoleHost.BaseAddress, page => SignInAsync(page), page => FirstRow(page));

@@ -27,17 +27,10 @@ public sealed partial class ConsoleApp : IAsyncLifetime
 {
     public const string Issuer = "dotnet-user-jwts";
     public const string Audience = "http://localhost:7071";
-    public const string ChromiumPath = "/usr/bin/chromium";
     public const string EverySecond = "* * * * * *";
 
     /// <summary>A Blazor WebAssembly Debug build loads slowly on two cores: the first page after sign-in may take this long.</summary>
     public static readonly TimeSpan StartupTimeout = TimeSpan.FromSeconds(90);
-
-    private static readonly string[] ChromiumArgs =
-    [
-        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-    ];
 
     private static readonly Lazy<string> Root = new(FindRepoRoot);
 
@@ -61,12 +54,6 @@ public sealed partial class ConsoleApp : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        if (!File.Exists(ChromiumPath))
-        {
-            throw new InvalidOperationException(
-                $"The console's end-to-end tests need Chromium at {ChromiumPath}: install it with `apt-get install chromium` (.ci/run does).");
-        }
-
         if (!File.Exists(Path.Combine(FunctionsBuildOutput, "worker.config.json")))
         {
             throw new InvalidOperationException($"{FunctionsBuildOutput} has no worker.config.json: build src/Functions ({Configuration}) first.");
@@ -98,12 +85,7 @@ public sealed partial class ConsoleApp : IAsyncLifetime
         _host = await LocalFunctionsHost.StartAsync(options, new ProcessWorkerLauncher());
 
         _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = ChromiumPath,
-            Headless = true,
-            Args = ChromiumArgs,
-        });
+        _browser = await LocalChromium.LaunchAsync(_playwright);
         SetDefaultExpectTimeout(15_000);
     }
 

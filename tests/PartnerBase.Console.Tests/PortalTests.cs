@@ -9,15 +9,10 @@ public sealed class PortalTests(ConsoleApp app)
     [Fact]
     public async Task Portal_Partner_ShowsOnlyItsOwnPayouts()
     {
-        var org = new TestOrg(app);
-        var own = await org.CreatePartnerAsync("p-own", "Own Partner Co");
-        var other = await org.CreatePartnerAsync("p-other", "Other Partner Co");
-        await org.CreatePayoutAsync(own, 11_100);
-        await org.CreatePayoutAsync(other, 22_200);
         await using var browser = await app.OpenAsync();
         var page = browser.Page;
 
-        await app.SignInAsync(page, org.Id, "partner-user-own", "partner", own);
+        await SignInAsOwnPartnerAsync(page);
 
         await Expect(page.GetByText("$111.00").First).ToBeVisibleAsync();
         await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
@@ -28,14 +23,9 @@ public sealed class PortalTests(ConsoleApp app)
     [Fact]
     public async Task PayoutsPage_Partner_IsNotAllowed()
     {
-        var org = new TestOrg(app);
-        var own = await org.CreatePartnerAsync("p-own", "Own Partner Co");
-        var other = await org.CreatePartnerAsync("p-other", "Other Partner Co");
-        await org.CreatePayoutAsync(own, 11_100);
-        await org.CreatePayoutAsync(other, 22_200);
         await using var browser = await app.OpenAsync();
         var page = browser.Page;
-        await app.SignInAsync(page, org.Id, "partner-user-own", "partner", own);
+        await SignInAsOwnPartnerAsync(page);
 
         await page.GotoAsync("/payouts");
 
@@ -53,5 +43,16 @@ public sealed class PortalTests(ConsoleApp app)
 
         await Expect(page.GetByText("$222.00")).ToHaveCountAsync(0);
         await Expect(page.GetByText("Other Partner Co")).ToHaveCountAsync(0);
+    }
+
+    /// <summary>An organization with "Own Partner Co" ($111.00) and "Other Partner Co" ($222.00), signed in as the own partner.</summary>
+    private async Task SignInAsOwnPartnerAsync(IPage page)
+    {
+        var org = new TestOrg(app);
+        var own = await org.CreatePartnerAsync("p-own", "Own Partner Co");
+        var other = await org.CreatePartnerAsync("p-other", "Other Partner Co");
+        await org.CreatePayoutAsync(own, 11_100);
+        await org.CreatePayoutAsync(other, 22_200);
+        await app.SignInAsync(page, org.Id, "partner-user-own", "partner", own);
     }
 }

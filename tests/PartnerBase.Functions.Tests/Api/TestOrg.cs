@@ -36,6 +36,18 @@ public sealed class TestOrg(ApiFactory factory, string? id = null)
         return await Json(response);
     }
 
+    /// <summary>Imports one won deal (2,500.00 USD) closed on the 10th of last month: what last month's commission run settles.</summary>
+    public async Task ImportWonDealLastMonthAsync(string partnerId, CancellationToken cancellationToken)
+    {
+        var lastMonth = DateTimeOffset.UtcNow.AddMonths(-1);
+        var closedAt = new DateTimeOffset(lastMonth.Year, lastMonth.Month, 10, 12, 0, 0, TimeSpan.Zero);
+        var imported = await Manager.PostAsJsonAsync("/api/attributions", new
+        {
+            attributions = new[] { new { id = "deal-1", partnerId, dealId = "deal-1", attributedAmount = 250_000, currency = "USD", closedAt, status = "won" } },
+        }, cancellationToken);
+        await ExpectAsync(imported, HttpStatusCode.OK);
+    }
+
     public async Task<JsonObject> ActAsync(HttpClient client, string payoutId, string action, object? body = null, HttpStatusCode expected = HttpStatusCode.OK)
     {
         var response = await client.PostAsJsonAsync($"/api/payouts/{payoutId}/{action}", body ?? new { });

@@ -75,13 +75,8 @@ public sealed class LocalFunctionsHostTests(LocalFunctionsHostTests.App app) : I
         var ct = TestContext.Current.CancellationToken;
         var org = app.NewOrg();
         var partnerId = await org.CreatePartnerAsync(rateBps: 1000);
+        await org.ImportWonDealLastMonthAsync(partnerId, ct);
         var lastMonth = DateTimeOffset.UtcNow.AddMonths(-1);
-        var closedAt = new DateTimeOffset(lastMonth.Year, lastMonth.Month, 10, 12, 0, 0, TimeSpan.Zero);
-        var imported = await org.Manager.PostAsJsonAsync("/api/attributions", new
-        {
-            attributions = new[] { new { id = "deal-1", partnerId, dealId = "deal-1", attributedAmount = 250_000, currency = "USD", closedAt, status = "won" } },
-        }, ct);
-        await TestOrg.ExpectAsync(imported, HttpStatusCode.OK);
 
         var first = await app.Host.InvokeAsync("CommissionRun", cancellationToken: ct);
         var second = await app.Host.InvokeAsync("CommissionRun", cancellationToken: ct);

@@ -44,13 +44,8 @@ public sealed class LocalFunctionsHostTimerStorageTests(AzuriteServer azurite) :
         await using var app = await StartAsync(hostId, loggerFactory);
         var org = new TestOrg(ApiFactory.For(app));
         var partnerId = await org.CreatePartnerAsync(rateBps: 1000);
+        await org.ImportWonDealLastMonthAsync(partnerId, ct);
         var lastMonth = DateTimeOffset.UtcNow.AddMonths(-1);
-        var closedAt = new DateTimeOffset(lastMonth.Year, lastMonth.Month, 10, 12, 0, 0, TimeSpan.Zero);
-        var imported = await org.Manager.PostAsJsonAsync("/api/attributions", new
-        {
-            attributions = new[] { new { id = "deal-1", partnerId, dealId = "deal-1", attributedAmount = 250_000, currency = "USD", closedAt, status = "won" } },
-        }, ct);
-        await TestOrg.ExpectAsync(imported, HttpStatusCode.OK);
         Assert.Empty(Executions(log, "CommissionRun"));
 
         var released = DateTime.UtcNow;
