@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -13,22 +14,42 @@ public sealed class SimulatedPaymentGateway(TimeProvider timeProvider) : IPaymen
     public const string FailingAccountPrefix = "acct_fail";
     private static readonly TimeSpan Latency = TimeSpan.FromMilliseconds(200);
 
-    private readonly ConcurrentDictionary<string, TransferResult> _transfers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (TransferResult Result, ProviderTransfer? Transfer, string OrgId)> _transfers = new(StringComparer.Ordinal);
 
     /// <summary>How many distinct transfers were made (what a bank statement would show).</summary>
-    public int TransferCount => _transfers.Count(entry => entry.Value.Succeeded);
+    public int TransferCount => _transfers.Count(entry => entry.Value.Result.Succeeded);
 
     public async Task<TransferResult> TransferAsync(TransferRequest request, CancellationToken cancellationToken = default)
     {
         if (_transfers.TryGetValue(request.IdempotencyKey, out var existing))
         {
-            return existing;
+            return existing.Result;
         }
 
         await Task.Delay(Latency, timeProvider, cancellationToken);
-        var result = request.DestinationAccountId.StartsWith(FailingAccountPrefix, StringComparison.Ordinal)
-            ? TransferResult.Failed("account_closed", "The destination account is closed.")
-            : TransferResult.Paid("sim_tr_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(request.IdempotencyKey)).AsSpan(0, 12)));
-        return _transfers.GetOrAdd(request.IdempotencyKey, result);
+        if (request.DestinationAccountId.StartsWith(FailingAccountPrefix, StringComparison.Ordinal))
+        {
+            return _transfers.GetOrAdd(request.IdempotencyKey, (TransferResult.Failed("account_closed", "The destination account is closed."), null, request.OrgId)).Result;
+        }
+
+        var id = "sim_tr_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(request.IdempotencyKey)).AsSpan(0, 12));
+        var transfer = new ProviderTransfer(id, request.PayoutId, request.Amount.Currency.Code, request.Amount.MinorUnits, timeProvider.GetUtcNow(), Reversed: false);
+        return _transfers.GetOrAdd(request.IdempotencyKey, (TransferResult.Paid(id), transfer, request.OrgId)).Result;
     }
+
+    public async IAsyncEnumerable<ProviderTransfer> ListTransfersAsync(
+        string orgId, DateTimeOffset from, DateTimeOffset to, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await Task.CompletedTask;
+        foreach (var (_, (_, transfer, owner)) in _transfers)
+        {
+            if (owner == orgId && transfer is not null && transfer.CreatedAt >= from && transfer.CreatedAt < to)
+            {
+                yield return transfer;
+            }
+        }
+    }
+
+    public Task<ProviderTransfer?> GetTransferAsync(string orgId, string transferId, CancellationToken cancellationToken = default) =>
+        Task.FromResult(_transfers.Values.FirstOrDefault(entry => entry.OrgId == orgId && entry.Transfer?.Id == transferId).Transfer);
 }

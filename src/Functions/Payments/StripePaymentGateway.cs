@@ -86,6 +86,12 @@ public sealed class StripePaymentGateway(StripeOptions options) : IPaymentGatewa
         }
     }
 
+    public IAsyncEnumerable<ProviderTransfer> ListTransfersAsync(string orgId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default) =>
+        throw new NotImplementedException("Listing Stripe transfers comes with reconciliation (issue 17).");
+
+    public Task<ProviderTransfer?> GetTransferAsync(string orgId, string transferId, CancellationToken cancellationToken = default) =>
+        throw new NotImplementedException("Reading a Stripe transfer comes with reconciliation (issue 17).");
+
     internal static string NormalizeCode(string? stripeCode) =>
         stripeCode is not null && FailureCodes.TryGetValue(stripeCode, out var code) ? code : UnknownFailureCode;
 

@@ -195,5 +195,11 @@ public sealed class PaymentFlowTests
             LastTransferId = (await inner.TransferAsync(request, cancellationToken)).TransferId;
             throw new IOException("Crashed after the transfer was made.");
         }
+
+        public IAsyncEnumerable<ProviderTransfer> ListTransfersAsync(string orgId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default) =>
+            inner.ListTransfersAsync(orgId, from, to, cancellationToken);
+
+        public Task<ProviderTransfer?> GetTransferAsync(string orgId, string transferId, CancellationToken cancellationToken = default) =>
+            inner.GetTransferAsync(orgId, transferId, cancellationToken);
     }
 }
