@@ -5,7 +5,10 @@ using PartnerBase.Core;
 using PartnerBase.Core.Commissions;
 using PartnerBase.Core.Organizations;
 using PartnerBase.Core.Partners;
+using PartnerBase.Core.Payments;
 using PartnerBase.Core.Payouts;
+using PartnerBase.Core.Reconciliation;
+using PartnerBase.Core.Statements;
 using PartnerBase.Core.Storage;
 
 namespace PartnerBase.Benchmarks;
@@ -208,6 +211,36 @@ public static class CommissionRuns
             _settled[line.PayoutId] = (commission + line.Commission, lines + 1);
             return Task.FromResult(true);
         }
+
+        public IAsyncEnumerable<Attribution> GetSettledAttributionsAsync(string orgId, string payoutId, CancellationToken cancellationToken = default) =>
+            inner.GetSettledAttributionsAsync(orgId, payoutId, cancellationToken);
+
+        public IAsyncEnumerable<Payout> GetPaidPayoutsAsync(string orgId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default) =>
+            inner.GetPaidPayoutsAsync(orgId, from, to, cancellationToken);
+
+        public Task<Page<StatementEntry>> ListStatementsAsync(string orgId, string partnerId, PageRequest page, CancellationToken cancellationToken = default) =>
+            inner.ListStatementsAsync(orgId, partnerId, page, cancellationToken);
+
+        public Task<Page<ReconciliationEntry>> ListReconciliationsAsync(string orgId, PageRequest page, CancellationToken cancellationToken = default) =>
+            inner.ListReconciliationsAsync(orgId, page, cancellationToken);
+
+        public Task<ProviderTransfer?> GetTransferAsync(string orgId, string transferId, CancellationToken cancellationToken = default) =>
+            inner.GetTransferAsync(orgId, transferId, cancellationToken);
+
+        public IAsyncEnumerable<ProviderTransfer> GetTransfersAsync(string orgId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default) =>
+            inner.GetTransfersAsync(orgId, from, to, cancellationToken);
+
+        public Task SaveStatementAsync(StatementEntry entry, CancellationToken cancellationToken = default) =>
+            inner.SaveStatementAsync(entry, cancellationToken);
+
+        public Task SaveReconciliationAsync(ReconciliationEntry entry, CancellationToken cancellationToken = default) =>
+            inner.SaveReconciliationAsync(entry, cancellationToken);
+
+        public Task<bool> TryAddTransferAsync(string orgId, ProviderTransfer transfer, CancellationToken cancellationToken = default) =>
+            inner.TryAddTransferAsync(orgId, transfer, cancellationToken);
+
+        public Task SaveTransferAsync(string orgId, ProviderTransfer transfer, CancellationToken cancellationToken = default) =>
+            inner.SaveTransferAsync(orgId, transfer, cancellationToken);
 
         public Task<(long Commission, int Lines)> GetSettledLinesAsync(string orgId, string payoutId, CancellationToken cancellationToken = default) =>
             Task.FromResult(_settled.GetValueOrDefault(payoutId));

@@ -91,6 +91,15 @@ resource payouts 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@
             path: '/record/*'
           }
           {
+            path: '/statement/*'
+          }
+          {
+            path: '/reconciliation/*'
+          }
+          {
+            path: '/transfer/*'
+          }
+          {
             path: '/"_etag"/?'
           }
         ]

@@ -27,8 +27,11 @@ public enum AttributionState
     Void,
 }
 
-/// <summary>A line's settlement: the payout it went into and the commission it contributed (negative for a reversal).</summary>
-public sealed record Settlement(string PayoutId, long Commission);
+/// <summary>
+/// A line's settlement: the payout it went into, the commission it contributed (negative for a reversal) and the rate
+/// it was computed at (null in settlements recorded before rates were kept).
+/// </summary>
+public sealed record Settlement(string PayoutId, long Commission, int? RateBps = null);
 
 /// <summary>A partner's share of a deal (CONTRACT §5), settled into at most one payout, ever.</summary>
 public sealed record Attribution(

@@ -199,7 +199,9 @@ public sealed class CommissionService(IPayoutStore store, TimeProvider timeProvi
                 continue;
             }
 
-            var line = new Settlement(planned.PayoutId, LineOf(attribution, planned.RateBps));
+            // A reversal takes back what was paid, at the rate it was paid at.
+            var rate = attribution.State == AttributionState.Open ? planned.RateBps : attribution.Settlement!.RateBps;
+            var line = new Settlement(planned.PayoutId, LineOf(attribution, planned.RateBps), rate);
             var claimed = attribution.State == AttributionState.Open
                 ? attribution with { Settlement = line, Version = attribution.Version + 1 }
                 : attribution with { ReversalSettlement = line, Version = attribution.Version + 1 };

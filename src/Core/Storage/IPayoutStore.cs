@@ -2,7 +2,10 @@ using System.Runtime.CompilerServices;
 using PartnerBase.Core.Commissions;
 using PartnerBase.Core.Organizations;
 using PartnerBase.Core.Partners;
+using PartnerBase.Core.Payments;
 using PartnerBase.Core.Payouts;
+using PartnerBase.Core.Reconciliation;
+using PartnerBase.Core.Statements;
 
 namespace PartnerBase.Core.Storage;
 
@@ -88,10 +91,41 @@ public interface IPayoutStore
     /// <summary>The sum of the commissions settled into a payout, and how many lines they are.</summary>
     Task<(long Commission, int Lines)> GetSettledLinesAsync(string orgId, string payoutId, CancellationToken cancellationToken = default);
 
+    /// <summary>The attributions settled into a payout, or whose reversal was (its lines), in no particular order.</summary>
+    IAsyncEnumerable<Attribution> GetSettledAttributionsAsync(string orgId, string payoutId, CancellationToken cancellationToken = default);
+
     Task<CommissionState?> GetCommissionStateAsync(string orgId, CancellationToken cancellationToken = default);
 
     /// <summary>A compare-and-swap on <see cref="CommissionState.Version"/> (absent, for version 1).</summary>
     Task<bool> TrySaveCommissionStateAsync(CommissionState state, CancellationToken cancellationToken = default);
+
+    /// <summary>Payouts paid at a time in [<paramref name="from"/>, <paramref name="to"/>), streamed in no particular order.</summary>
+    IAsyncEnumerable<Payout> GetPaidPayoutsAsync(string orgId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists a partner's statement of a period; a later generation replaces the entry of an earlier one.</summary>
+    Task SaveStatementAsync(StatementEntry entry, CancellationToken cancellationToken = default);
+
+    /// <summary>A partner's statements, newest period first.</summary>
+    Task<Page<StatementEntry>> ListStatementsAsync(string orgId, string partnerId, PageRequest page, CancellationToken cancellationToken = default);
+
+    Task SaveReconciliationAsync(ReconciliationEntry entry, CancellationToken cancellationToken = default);
+
+    /// <summary>Reconciliation runs, newest first (created at, then id, descending).</summary>
+    Task<Page<ReconciliationEntry>> ListReconciliationsAsync(string orgId, PageRequest page, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The simulated payment provider's ledger: records a transfer it made, unless one with that id is recorded
+    /// (then returns false and changes nothing).
+    /// </summary>
+    Task<bool> TryAddTransferAsync(string orgId, ProviderTransfer transfer, CancellationToken cancellationToken = default);
+
+    /// <summary>Records a transfer as it now is (a reversal, say), over any earlier record of it.</summary>
+    Task SaveTransferAsync(string orgId, ProviderTransfer transfer, CancellationToken cancellationToken = default);
+
+    Task<ProviderTransfer?> GetTransferAsync(string orgId, string transferId, CancellationToken cancellationToken = default);
+
+    /// <summary>The ledger's transfers created in [<paramref name="from"/>, <paramref name="to"/>), streamed in no particular order.</summary>
+    IAsyncEnumerable<ProviderTransfer> GetTransfersAsync(string orgId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default);
 
     /// <summary>Adds the organization to the registry of organizations (idempotent).</summary>
     Task RegisterOrganizationAsync(string orgId, CancellationToken cancellationToken = default);

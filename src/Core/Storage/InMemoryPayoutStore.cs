@@ -4,7 +4,10 @@ using System.Runtime.CompilerServices;
 using PartnerBase.Core.Commissions;
 using PartnerBase.Core.Organizations;
 using PartnerBase.Core.Partners;
+using PartnerBase.Core.Payments;
 using PartnerBase.Core.Payouts;
+using PartnerBase.Core.Reconciliation;
+using PartnerBase.Core.Statements;
 
 namespace PartnerBase.Core.Storage;
 
@@ -327,8 +330,8 @@ public sealed class InMemoryPayoutStore(TimeProvider timeProvider) : IPayoutStor
                 partition.DueAttributions.Remove(attribution.Id);
             }
 
-            AddLine(partition, stored?.Settlement, attribution.Settlement);
-            AddLine(partition, stored?.ReversalSettlement, attribution.ReversalSettlement);
+            AddLine(partition, attribution.Id, stored?.Settlement, attribution.Settlement);
+            AddLine(partition, attribution.Id, stored?.ReversalSettlement, attribution.ReversalSettlement);
             return Task.FromResult(true);
         }
     }
@@ -372,6 +375,146 @@ public sealed class InMemoryPayoutStore(TimeProvider timeProvider) : IPayoutStor
         {
             return Task.FromResult(partition.SettledLines.GetValueOrDefault(payoutId));
         }
+    }
+
+    public async IAsyncEnumerable<Attribution> GetSettledAttributionsAsync(string orgId, string payoutId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var partition = For(orgId);
+        List<Attribution> lines;
+        lock (partition.Gate)
+        {
+            lines = partition.LinesByPayout.GetValueOrDefault(payoutId, []).Select(id => partition.Attributions[id]).ToList();
+        }
+
+        foreach (var line in lines)
+        {
+            yield return line;
+        }
+
+        await Task.CompletedTask;
+    }
+
+    public async IAsyncEnumerable<Payout> GetPaidPayoutsAsync(string orgId, DateTimeOffset from, DateTimeOffset to, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var partition = For(orgId);
+        List<Payout> paid;
+        lock (partition.Gate)
+        {
+            paid = partition.Payouts.Values.Where(p => p.Status == PayoutStatus.Paid && p.PaidAt >= from && p.PaidAt < to).ToList();
+        }
+
+        foreach (var payout in paid)
+        {
+            yield return payout;
+        }
+
+        await Task.CompletedTask;
+    }
+
+    public Task SaveStatementAsync(StatementEntry entry, CancellationToken cancellationToken = default)
+    {
+        var partition = For(entry.OrgId);
+        lock (partition.Gate)
+        {
+            if (!partition.Statements.TryGetValue(entry.PartnerId, out var byPeriod))
+            {
+                partition.Statements[entry.PartnerId] = byPeriod = [];
+            }
+
+            byPeriod[entry.Period] = entry;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<Page<StatementEntry>> ListStatementsAsync(string orgId, string partnerId, PageRequest page, CancellationToken cancellationToken = default)
+    {
+        var partition = For(orgId);
+        lock (partition.Gate)
+        {
+            var items = (partition.Statements.GetValueOrDefault(partnerId)?.Values ?? Enumerable.Empty<StatementEntry>())
+                .Select(entry => (Entry: entry, Key: StatementKey(entry)))
+                .Where(item => page.After is not { } after || PageKey.NewestFirst.Compare(item.Key, after) > 0)
+                .OrderBy(item => item.Key, PageKey.NewestFirst)
+                .Take(page.Limit + 1)
+                .Select(item => item.Entry)
+                .ToList();
+            return Task.FromResult(Page.FromOverfetch(items, page.Limit, StatementKey));
+        }
+    }
+
+    /// <summary>Statements page by period: the period's start, then the statement id.</summary>
+    public static PageKey StatementKey(StatementEntry entry) => new(entry.Period.Start, entry.Id);
+
+    public Task SaveReconciliationAsync(ReconciliationEntry entry, CancellationToken cancellationToken = default)
+    {
+        var partition = For(entry.OrgId);
+        lock (partition.Gate)
+        {
+            partition.Reconciliations[new PageKey(entry.CreatedAt, entry.Id)] = entry;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<Page<ReconciliationEntry>> ListReconciliationsAsync(string orgId, PageRequest page, CancellationToken cancellationToken = default)
+    {
+        var partition = For(orgId);
+        lock (partition.Gate)
+        {
+            var items = partition.Reconciliations
+                .Where(item => page.After is not { } after || PageKey.NewestFirst.Compare(item.Key, after) > 0)
+                .Take(page.Limit + 1)
+                .Select(item => item.Value)
+                .ToList();
+            return Task.FromResult(Page.FromOverfetch(items, page.Limit, entry => new PageKey(entry.CreatedAt, entry.Id)));
+        }
+    }
+
+    public Task<bool> TryAddTransferAsync(string orgId, ProviderTransfer transfer, CancellationToken cancellationToken = default)
+    {
+        var partition = For(orgId);
+        lock (partition.Gate)
+        {
+            return Task.FromResult(partition.Transfers.TryAdd(transfer.Id, transfer));
+        }
+    }
+
+    public Task SaveTransferAsync(string orgId, ProviderTransfer transfer, CancellationToken cancellationToken = default)
+    {
+        var partition = For(orgId);
+        lock (partition.Gate)
+        {
+            partition.Transfers[transfer.Id] = transfer;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<ProviderTransfer?> GetTransferAsync(string orgId, string transferId, CancellationToken cancellationToken = default)
+    {
+        var partition = For(orgId);
+        lock (partition.Gate)
+        {
+            return Task.FromResult(partition.Transfers.GetValueOrDefault(transferId));
+        }
+    }
+
+    public async IAsyncEnumerable<ProviderTransfer> GetTransfersAsync(string orgId, DateTimeOffset from, DateTimeOffset to, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var partition = For(orgId);
+        List<ProviderTransfer> transfers;
+        lock (partition.Gate)
+        {
+            transfers = partition.Transfers.Values.Where(t => t.CreatedAt >= from && t.CreatedAt < to).ToList();
+        }
+
+        foreach (var transfer in transfers)
+        {
+            yield return transfer;
+        }
+
+        await Task.CompletedTask;
     }
 
     public Task<CommissionState?> GetCommissionStateAsync(string orgId, CancellationToken cancellationToken = default)
@@ -447,12 +590,18 @@ public sealed class InMemoryPayoutStore(TimeProvider timeProvider) : IPayoutStor
         return null;
     }
 
-    private static void AddLine(Partition partition, Settlement? before, Settlement? after)
+    private static void AddLine(Partition partition, string attributionId, Settlement? before, Settlement? after)
     {
         if (after is not null && before is null)
         {
             var (commission, lines) = partition.SettledLines.GetValueOrDefault(after.PayoutId);
             partition.SettledLines[after.PayoutId] = (commission + after.Commission, lines + 1);
+            if (!partition.LinesByPayout.TryGetValue(after.PayoutId, out var ids))
+            {
+                partition.LinesByPayout[after.PayoutId] = ids = [];
+            }
+
+            ids.Add(attributionId);
         }
     }
 
@@ -489,7 +638,11 @@ public sealed class InMemoryPayoutStore(TimeProvider timeProvider) : IPayoutStor
         public Dictionary<string, Attribution> Attributions { get; } = new(StringComparer.Ordinal);
         public SortedSet<string> DueAttributions { get; } = new(StringComparer.Ordinal);
         public Dictionary<string, (long Commission, int Lines)> SettledLines { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, List<string>> LinesByPayout { get; } = new(StringComparer.Ordinal);
         public CommissionState? Commission { get; set; }
+        public Dictionary<string, Dictionary<Period, StatementEntry>> Statements { get; } = new(StringComparer.Ordinal);
+        public SortedDictionary<PageKey, ReconciliationEntry> Reconciliations { get; } = new(PageKey.NewestFirst);
+        public Dictionary<string, ProviderTransfer> Transfers { get; } = new(StringComparer.Ordinal);
         public RunningTotals Totals { get; } = new();
     }
 

@@ -3,10 +3,14 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using PartnerBase.Core;
 using PartnerBase.Core.Commissions;
 using PartnerBase.Core.Organizations;
 using PartnerBase.Core.Partners;
+using PartnerBase.Core.Payments;
 using PartnerBase.Core.Payouts;
+using PartnerBase.Core.Reconciliation;
+using PartnerBase.Core.Statements;
 using PartnerBase.Core.Storage;
 
 namespace PartnerBase.Functions.Cosmos;
@@ -29,6 +33,9 @@ internal static class Documents
     public const string CommissionStateType = "commissionState";
     public const string CommissionStateId = "commission-state";
     public const string EventLogPositionType = "eventLogPosition";
+    public const string StatementType = "statement";
+    public const string ReconciliationType = "reconciliation";
+    public const string TransferType = "transfer";
 
     /// <summary>The partition of the organization registry; '$' is reserved, token org ids never start with it.</summary>
     public const string RegistryPartition = "$organizations";
@@ -44,6 +51,13 @@ internal static class Documents
     public static string AttributionId(string attributionId) => "attribution:" + attributionId;
 
     public const string OrganizationId = "organization";
+
+    /// <summary>One entry per partner and period: a later generation replaces it.</summary>
+    public static string StatementId(string partnerId, Period period) => $"statement:{Hash(partnerId)}:{period}";
+
+    public static string ReconciliationId(string id) => "reconciliation:" + id;
+
+    public static string TransferId(string transferId) => "transfer:" + Hash(transferId);
 
     // Client keys may hold any character; Cosmos ids may not hold / \ ? #.
     public static string IdempotencyId(string key) => "idempotency:" + Hash(key);
@@ -194,6 +208,30 @@ internal sealed record CommissionStateDocument(string Id, string OrgId, string T
 {
     [JsonPropertyName("_etag")]
     public string? ETag { get; init; }
+}
+
+internal sealed record StatementDocument(string Id, string OrgId, string Type, string PartnerId, string SortKey, StatementEntry Statement)
+{
+    public static StatementDocument From(StatementEntry entry) => new(
+        Documents.StatementId(entry.PartnerId, entry.Period),
+        entry.OrgId,
+        Documents.StatementType,
+        entry.PartnerId,
+        Documents.SortKey(InMemoryPayoutStore.StatementKey(entry)),
+        entry);
+}
+
+internal sealed record ReconciliationDocument(string Id, string OrgId, string Type, string SortKey, ReconciliationEntry Reconciliation)
+{
+    public static ReconciliationDocument From(ReconciliationEntry entry) => new(
+        Documents.ReconciliationId(entry.Id), entry.OrgId, Documents.ReconciliationType, Documents.SortKey(entry.CreatedAt, entry.Id), entry);
+}
+
+/// <summary>A transfer in the simulated payment provider's ledger.</summary>
+internal sealed record TransferDocument(string Id, string OrgId, string Type, string CreatedKey, ProviderTransfer Transfer)
+{
+    public static TransferDocument From(string orgId, ProviderTransfer transfer) =>
+        new(Documents.TransferId(transfer.Id), orgId, Documents.TransferType, Documents.TicksKey(transfer.CreatedAt), transfer);
 }
 
 /// <summary>An event log reader's checkpoint, in the <c>leases</c> container (partition key <c>/id</c>): id = the reader.</summary>

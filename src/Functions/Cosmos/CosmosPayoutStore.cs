@@ -7,7 +7,10 @@ using PartnerBase.Core;
 using PartnerBase.Core.Commissions;
 using PartnerBase.Core.Organizations;
 using PartnerBase.Core.Partners;
+using PartnerBase.Core.Payments;
 using PartnerBase.Core.Payouts;
+using PartnerBase.Core.Reconciliation;
+using PartnerBase.Core.Statements;
 using PartnerBase.Core.Storage;
 
 namespace PartnerBase.Functions.Cosmos;
@@ -368,6 +371,85 @@ public sealed class CosmosPayoutStore(Container container, TimeProvider timeProv
         }
 
         return (commission, lines);
+    }
+
+    public IAsyncEnumerable<Attribution> GetSettledAttributionsAsync(string orgId, string payoutId, CancellationToken cancellationToken = default)
+    {
+        var query = new QueryDefinition(
+                "SELECT * FROM c WHERE c.orgId = @orgId AND c.type = @type AND (c.settlementPayoutId = @payoutId OR c.reversalPayoutId = @payoutId)")
+            .WithParameter("@orgId", orgId)
+            .WithParameter("@type", Documents.AttributionType)
+            .WithParameter("@payoutId", payoutId);
+        return QueryAsync<AttributionDocument>(orgId, query, StreamPageSize, cancellationToken).Select(d => d.Attribution);
+    }
+
+    public IAsyncEnumerable<Payout> GetPaidPayoutsAsync(string orgId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
+    {
+        var query = new QueryDefinition(
+                "SELECT * FROM c WHERE c.orgId = @orgId AND c.type = @type AND c.status = @paid AND c.paidKey >= @from AND c.paidKey < @to")
+            .WithParameter("@orgId", orgId)
+            .WithParameter("@type", Documents.PayoutType)
+            .WithParameter("@paid", PayoutTransitions.StatusName(PayoutStatus.Paid))
+            .WithParameter("@from", Documents.TicksKey(from))
+            .WithParameter("@to", Documents.TicksKey(to));
+        return QueryAsync<PayoutDocument>(orgId, query, StreamPageSize, cancellationToken).Select(d => d.Payout);
+    }
+
+    public async Task SaveStatementAsync(StatementEntry entry, CancellationToken cancellationToken = default)
+    {
+        using var response = await container.UpsertItemStreamAsync(Serialize(StatementDocument.From(entry)), new PartitionKey(entry.OrgId), NoContent, cancellationToken);
+        response.EnsureSuccessStatusCode();
+    }
+
+    public async Task<Page<StatementEntry>> ListStatementsAsync(string orgId, string partnerId, PageRequest page, CancellationToken cancellationToken = default)
+    {
+        var query = new QueryDefinition(
+                $"SELECT TOP {page.Limit + 1} * FROM c WHERE c.orgId = @orgId AND c.type = @type AND c.partnerId = @partnerId{(page.After is null ? "" : " AND c.sortKey < @after")} ORDER BY c.sortKey DESC")
+            .WithParameter("@orgId", orgId)
+            .WithParameter("@type", Documents.StatementType)
+            .WithParameter("@partnerId", partnerId)
+            .WithParameter("@after", page.After is { } key ? Documents.SortKey(key) : null);
+        var items = await QueryAsync<StatementDocument>(orgId, query, page.Limit + 1, cancellationToken).Select(d => d.Statement).ToListAsync(cancellationToken);
+        return Page.FromOverfetch(items, page.Limit, InMemoryPayoutStore.StatementKey);
+    }
+
+    public async Task SaveReconciliationAsync(ReconciliationEntry entry, CancellationToken cancellationToken = default)
+    {
+        using var response = await container.UpsertItemStreamAsync(Serialize(ReconciliationDocument.From(entry)), new PartitionKey(entry.OrgId), NoContent, cancellationToken);
+        response.EnsureSuccessStatusCode();
+    }
+
+    public async Task<Page<ReconciliationEntry>> ListReconciliationsAsync(string orgId, PageRequest page, CancellationToken cancellationToken = default)
+    {
+        var query = new QueryDefinition(
+                $"SELECT TOP {page.Limit + 1} * FROM c WHERE c.orgId = @orgId AND c.type = @type{(page.After is null ? "" : " AND c.sortKey < @after")} ORDER BY c.sortKey DESC")
+            .WithParameter("@orgId", orgId)
+            .WithParameter("@type", Documents.ReconciliationType)
+            .WithParameter("@after", page.After is { } key ? Documents.SortKey(key) : null);
+        var items = await QueryAsync<ReconciliationDocument>(orgId, query, page.Limit + 1, cancellationToken).Select(d => d.Reconciliation).ToListAsync(cancellationToken);
+        return Page.FromOverfetch(items, page.Limit, entry => new PageKey(entry.CreatedAt, entry.Id));
+    }
+
+    public async Task<bool> TryAddTransferAsync(string orgId, ProviderTransfer transfer, CancellationToken cancellationToken = default) =>
+        await CreateAsync(orgId, TransferDocument.From(orgId, transfer), cancellationToken) == HttpStatusCode.Created;
+
+    public async Task SaveTransferAsync(string orgId, ProviderTransfer transfer, CancellationToken cancellationToken = default)
+    {
+        using var response = await container.UpsertItemStreamAsync(Serialize(TransferDocument.From(orgId, transfer)), new PartitionKey(orgId), NoContent, cancellationToken);
+        response.EnsureSuccessStatusCode();
+    }
+
+    public async Task<ProviderTransfer?> GetTransferAsync(string orgId, string transferId, CancellationToken cancellationToken = default) =>
+        (await ReadAsync<TransferDocument>(orgId, Documents.TransferId(transferId), cancellationToken)).Document?.Transfer;
+
+    public IAsyncEnumerable<ProviderTransfer> GetTransfersAsync(string orgId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
+    {
+        var query = new QueryDefinition("SELECT * FROM c WHERE c.orgId = @orgId AND c.type = @type AND c.createdKey >= @from AND c.createdKey < @to")
+            .WithParameter("@orgId", orgId)
+            .WithParameter("@type", Documents.TransferType)
+            .WithParameter("@from", Documents.TicksKey(from))
+            .WithParameter("@to", Documents.TicksKey(to));
+        return QueryAsync<TransferDocument>(orgId, query, StreamPageSize, cancellationToken).Select(d => d.Transfer);
     }
 
     public async Task<CommissionState?> GetCommissionStateAsync(string orgId, CancellationToken cancellationToken = default) =>

@@ -1,8 +1,12 @@
 using Microsoft.Extensions.Time.Testing;
 using PartnerBase.Core;
+using PartnerBase.Core.Commissions;
 using PartnerBase.Core.Organizations;
 using PartnerBase.Core.Partners;
+using PartnerBase.Core.Payments;
 using PartnerBase.Core.Payouts;
+using PartnerBase.Core.Reconciliation;
+using PartnerBase.Core.Statements;
 using PartnerBase.Core.Storage;
 
 namespace PartnerBase.Functions.Tests.Storage;
@@ -1357,6 +1361,115 @@ public abstract class PayoutStoreContractTests
         var fresh = NewRecord(pending.OrgId, "key_1", "hash_2");
         Assert.True(await _store.TryCreateIdempotencyRecordAsync(fresh, Cancellation));
         AssertSameRecord(fresh, await _store.GetIdempotencyRecordAsync(pending.OrgId, "key_1", Cancellation));
+    }
+
+    [Fact]
+    public async Task GetSettledAttributionsAsync_ReturnsTheLinesSettledOrReversedIntoThatPayoutOnly()
+    {
+        var orgId = NewOrgId();
+        Attribution Won(string id) => new(id, orgId, "pt_1", "deal_" + id, new Money(10_000, Usd), Start, AttributionStatus.Won, null, null, Now, 1);
+        var settled = Won("a/1") with { Settlement = new Settlement("po_1", 1_000, 1_000), Version = 1 };
+        var reversed = Won("a2") with { Status = AttributionStatus.Reversed, Settlement = new Settlement("po_0", 1_000, 1_000), ReversalSettlement = new Settlement("po_1", -1_000, 1_000) };
+        var elsewhere = Won("a3") with { Settlement = new Settlement("po_2", 500) };
+        foreach (var attribution in new[] { settled, reversed, elsewhere, Won("a4") })
+        {
+            Assert.True(await _store.TrySaveAttributionAsync(attribution, null, Cancellation));
+        }
+
+        var lines = await _store.GetSettledAttributionsAsync(orgId, "po_1", Cancellation).ToListAsync(Cancellation);
+        Assert.Equal(["a/1", "a2"], lines.Select(a => a.Id).Order(StringComparer.Ordinal));
+        Assert.Equal(1_000, lines.Single(a => a.Id == "a/1").Settlement!.RateBps);
+        Assert.Empty(await _store.GetSettledAttributionsAsync(NewOrgId(), "po_1", Cancellation).ToListAsync(Cancellation));
+    }
+
+    [Fact]
+    public async Task GetPaidPayoutsAsync_ReturnsPayoutsPaidInTheRange_FromInclusive_ToExclusive()
+    {
+        var orgId = NewOrgId();
+        var before = await PayAsync(await CreatePayoutAsync(orgId, "po_before"));
+        _time.Advance(TimeSpan.FromHours(1));
+        var from = Now;
+        var atFrom = await PayAsync(await CreatePayoutAsync(orgId, "po_at_from"));
+        _time.Advance(TimeSpan.FromHours(1));
+        await CreatePayoutAsync(orgId, "po_pending");
+        var to = Now;
+        await PayAsync(await CreatePayoutAsync(orgId, "po_at_to"));
+        await PayAsync(await CreatePayoutAsync(NewOrgId(), "po_other_org"));
+
+        var paid = await _store.GetPaidPayoutsAsync(orgId, from, to, Cancellation).ToListAsync(Cancellation);
+
+        Assert.Equal([atFrom.Id], paid.Select(p => p.Id));
+        Assert.Equal(PayoutStatus.Paid, paid[0].Status);
+        Assert.Equal(before.Id, (await _store.GetPaidPayoutsAsync(orgId, before.PaidAt!.Value, from, Cancellation).SingleAsync(Cancellation)).Id);
+    }
+
+    [Fact]
+    public async Task Statements_OneEntryPerPartnerAndPeriod_ListedNewestPeriodFirst_PageByPage()
+    {
+        var orgId = NewOrgId();
+        var periods = new[] { Period.Month(2026, 5), Period.Month(2026, 7), ThirdQuarter, Period.Month(2026, 6) };
+        foreach (var period in periods)
+        {
+            await _store.SaveStatementAsync(new StatementEntry("st_" + period, orgId, "pt/1", period, Now), Cancellation);
+        }
+
+        // A second generation of July replaces the first one's entry.
+        var regenerated = new StatementEntry("st_july_2", orgId, "pt/1", July, Now.AddHours(1));
+        await _store.SaveStatementAsync(regenerated, Cancellation);
+        await _store.SaveStatementAsync(new StatementEntry("st_other", orgId, "pt_2", July, Now), Cancellation);
+        await _store.SaveStatementAsync(new StatementEntry("st_other_org", NewOrgId(), "pt/1", July, Now), Cancellation);
+
+        var first = await _store.ListStatementsAsync(orgId, "pt/1", new PageRequest(2), Cancellation);
+        var second = await _store.ListStatementsAsync(orgId, "pt/1", new PageRequest(2, first.Next), Cancellation);
+
+        // The quarter and July both start on 1 July: the id decides between them.
+        Assert.Equal(["st_july_2", "st_2026-Q3", "st_2026-06", "st_2026-05"], first.Items.Concat(second.Items).Select(e => e.Id));
+        Assert.Equal(regenerated, first.Items[0]);
+        Assert.Null(second.Next);
+    }
+
+    [Fact]
+    public async Task Reconciliations_ListedNewestFirst_PageByPage()
+    {
+        var orgId = NewOrgId();
+        var entries = new List<ReconciliationEntry>();
+        for (var i = 0; i < 3; i++)
+        {
+            var entry = new ReconciliationEntry($"rc_{i}", orgId, Start, Start.AddDays(1), Now, i, 3 - i);
+            entries.Add(entry);
+            await _store.SaveReconciliationAsync(entry, Cancellation);
+            _time.Advance(TimeSpan.FromMinutes(1));
+        }
+
+        await _store.SaveReconciliationAsync(entries[0] with { OrgId = NewOrgId() }, Cancellation);
+
+        var first = await _store.ListReconciliationsAsync(orgId, new PageRequest(2), Cancellation);
+        var second = await _store.ListReconciliationsAsync(orgId, new PageRequest(2, first.Next), Cancellation);
+
+        Assert.Equal([entries[2], entries[1], entries[0]], first.Items.Concat(second.Items));
+        Assert.Null(second.Next);
+    }
+
+    [Theory]
+    [MemberData(nameof(AwkwardIds), MemberType = typeof(PayoutStoreContractTests))]
+    public async Task Transfers_AddedOnce_ReadById_ListedByCreationTime(string transferId)
+    {
+        var orgId = NewOrgId();
+        var transfer = new ProviderTransfer(transferId, "po_1", "USD", 10_000, Now, Reversed: false);
+        var later = new ProviderTransfer("tr_later", "po_2", "JPY", 500, Now.AddHours(1), Reversed: false);
+
+        Assert.True(await _store.TryAddTransferAsync(orgId, transfer, Cancellation));
+        Assert.False(await _store.TryAddTransferAsync(orgId, transfer with { Amount = 1 }, Cancellation));
+        Assert.True(await _store.TryAddTransferAsync(orgId, later, Cancellation));
+
+        Assert.Equal(transfer, await _store.GetTransferAsync(orgId, transferId, Cancellation));
+        Assert.Null(await _store.GetTransferAsync(NewOrgId(), transferId, Cancellation));
+        Assert.Equal([transfer], await _store.GetTransfersAsync(orgId, Now, later.CreatedAt, Cancellation).ToListAsync(Cancellation));
+
+        var reversed = transfer with { Reversed = true };
+        await _store.SaveTransferAsync(orgId, reversed, Cancellation);
+        Assert.Equal(reversed, await _store.GetTransferAsync(orgId, transferId, Cancellation));
+        Assert.Equal(2, await _store.GetTransfersAsync(orgId, Now, later.CreatedAt.AddTicks(1), Cancellation).CountAsync(Cancellation));
     }
 
     private static string NewOrgId() => "org_" + Guid.NewGuid().ToString("N")[..12];
