@@ -1,4 +1,6 @@
 using System.Collections.Frozen;
+using System.Net;
+using System.Runtime.CompilerServices;
 using PartnerBase.Core;
 using PartnerBase.Core.Payments;
 using Stripe;
@@ -9,12 +11,25 @@ namespace PartnerBase.Functions.Payments;
 /// Pays with a Stripe Connect transfer from the platform balance to the partner's connected account
 /// (<c>POST /v1/transfers</c>). The request's idempotency key goes to Stripe unchanged: for 24 hours Stripe answers a
 /// repeat of the same request with the transfer it already made, which is how a re-run after a crash finds that
-/// transfer instead of making a second one.
+/// transfer instead of making a second one. Reconciliation reads the transfers back (<c>GET /v1/transfers</c>) and knows an
+/// organization's by the metadata the payment set on them.
 /// </summary>
 public sealed class StripePaymentGateway(StripeOptions options) : IPaymentGateway
 {
     public const string UnknownFailureCode = "provider_error";
     public const string InvalidAmountCode = "invalid_amount";
+
+    /// <summary>
+    /// The amount of a transfer whose Stripe amount has a fraction its currency's ISO minor unit cannot carry (an ISK
+    /// amount that is not whole krónur). Every payout's amount is positive (CONTRACT §1), so this one never matches a
+    /// payout: reconciliation reports the transfer's amount as a mismatch rather than match it to a rounded amount.
+    /// </summary>
+    public const long UnrepresentableAmount = -1;
+
+    // Stripe's page size limit for list requests.
+    private const int ListPageSize = 100;
+    private const string PayoutIdKey = "payout_id";
+    private const string OrgIdKey = "org_id";
 
     /// <summary>Stripe's error codes (docs.stripe.com/error-codes) to ours; any other code is <see cref="UnknownFailureCode"/>.</summary>
     internal static readonly FrozenDictionary<string, string> FailureCodes = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -70,8 +85,8 @@ public sealed class StripePaymentGateway(StripeOptions options) : IPaymentGatewa
             TransferGroup = request.PayoutId,
             Metadata = new Dictionary<string, string>(StringComparer.Ordinal)
             {
-                ["payout_id"] = request.PayoutId,
-                ["org_id"] = request.OrgId,
+                [PayoutIdKey] = request.PayoutId,
+                [OrgIdKey] = request.OrgId,
             },
         };
         try
@@ -86,11 +101,36 @@ public sealed class StripePaymentGateway(StripeOptions options) : IPaymentGatewa
         }
     }
 
-    public IAsyncEnumerable<ProviderTransfer> ListTransfersAsync(string orgId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default) =>
-        throw new NotImplementedException("Listing Stripe transfers comes with reconciliation (issue 17).");
+    public async IAsyncEnumerable<ProviderTransfer> ListTransfersAsync(
+        string orgId, DateTimeOffset from, DateTimeOffset to, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        // Stripe filters only by time; the organization is in the metadata, which its list cannot filter by.
+        var options = new TransferListOptions
+        {
+            Created = new DateRangeOptions { GreaterThanOrEqual = WholeSecondAtOrAfter(from), LessThan = WholeSecondAtOrAfter(to) },
+            Limit = ListPageSize,
+        };
+        await foreach (var transfer in _transfers.ListAutoPagingAsync(options, cancellationToken: cancellationToken))
+        {
+            if (BelongsTo(transfer, orgId))
+            {
+                yield return ToProviderTransfer(transfer);
+            }
+        }
+    }
 
-    public Task<ProviderTransfer?> GetTransferAsync(string orgId, string transferId, CancellationToken cancellationToken = default) =>
-        throw new NotImplementedException("Reading a Stripe transfer comes with reconciliation (issue 17).");
+    public async Task<ProviderTransfer?> GetTransferAsync(string orgId, string transferId, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var transfer = await _transfers.GetAsync(transferId, cancellationToken: cancellationToken);
+            return BelongsTo(transfer, orgId) ? ToProviderTransfer(transfer) : null;
+        }
+        catch (StripeException exception) when (exception.HttpStatusCode == HttpStatusCode.NotFound && exception.StripeError?.Code == "resource_missing")
+        {
+            return null;
+        }
+    }
 
     internal static string NormalizeCode(string? stripeCode) =>
         stripeCode is not null && FailureCodes.TryGetValue(stripeCode, out var code) ? code : UnknownFailureCode;
@@ -103,15 +143,65 @@ public sealed class StripePaymentGateway(StripeOptions options) : IPaymentGatewa
             return amount.MinorUnits;
         }
 
-        var factor = 1L;
-        for (var i = 0; i < Math.Abs(stripeDecimals - amount.Currency.DecimalPlaces); i++)
-        {
-            factor *= 10;
-        }
-
+        var factor = PowerOfTen(Math.Abs(stripeDecimals - amount.Currency.DecimalPlaces));
         return stripeDecimals >= amount.Currency.DecimalPlaces ? checked(amount.MinorUnits * factor)
             : amount.MinorUnits % factor == 0 ? amount.MinorUnits / factor
             : null;
+    }
+
+    /// <summary>
+    /// The inverse of <see cref="ToStripeAmount"/>: a Stripe amount of <paramref name="currencyCode"/> (upper case) in ISO
+    /// 4217 minor units, or <see cref="UnrepresentableAmount"/> when it has a fraction the ISO minor unit cannot carry.
+    /// </summary>
+    internal static long FromStripeAmount(long stripeAmount, string currencyCode)
+    {
+        if (!StripeDecimalPlaces.TryGetValue(currencyCode, out var stripeDecimals))
+        {
+            return stripeAmount;
+        }
+
+        var isoDecimals = Currency.Parse(currencyCode).DecimalPlaces;
+        var factor = PowerOfTen(Math.Abs(stripeDecimals - isoDecimals));
+        return isoDecimals >= stripeDecimals ? checked(stripeAmount * factor)
+            : stripeAmount % factor == 0 ? stripeAmount / factor
+            : UnrepresentableAmount;
+    }
+
+    private static long PowerOfTen(int exponent)
+    {
+        var power = 1L;
+        for (var i = 0; i < exponent; i++)
+        {
+            power *= 10;
+        }
+
+        return power;
+    }
+
+    // Stripe compares whole Unix seconds, and Stripe.net rounds a DateTime to the nearest one. A transfer's second s is
+    // at or after a bound b exactly when s >= ceiling(b), so rounding both ends up keeps [from, to) exact.
+    private static DateTime WholeSecondAtOrAfter(DateTimeOffset instant)
+    {
+        var seconds = instant.ToUnixTimeSeconds();
+        return DateTimeOffset.FromUnixTimeSeconds(instant > DateTimeOffset.FromUnixTimeSeconds(seconds) ? seconds + 1 : seconds).UtcDateTime;
+    }
+
+    private static bool BelongsTo(Transfer transfer, string orgId) =>
+        transfer.Metadata is { } metadata && metadata.TryGetValue(OrgIdKey, out var owner) && owner == orgId;
+
+    private static ProviderTransfer ToProviderTransfer(Transfer transfer)
+    {
+        var currency = transfer.Currency.ToUpperInvariant();
+        return new ProviderTransfer(
+            transfer.Id,
+            transfer.Metadata?.GetValueOrDefault(PayoutIdKey) ?? transfer.TransferGroup,
+            currency,
+            FromStripeAmount(transfer.Amount, currency),
+            // Stripe.net reads Stripe's Unix seconds as a UTC DateTime.
+            new DateTimeOffset(transfer.Created, TimeSpan.Zero),
+            // Stripe sets Reversed only once the whole amount is reversed; a partial reversal also means the partner
+            // did not keep what the payout paid.
+            transfer.Reversed || transfer.AmountReversed > 0);
     }
 
     // Only Stripe's judgement of this very request fails the payout: it was received, refused for a reason about the

@@ -9,21 +9,26 @@ using Microsoft.Extensions.Logging;
 namespace PartnerBase.Functions.Tests.Payments;
 
 /// <summary>
-/// A local HTTP endpoint standing in for Stripe's <c>POST /v1/transfers</c> (docs.stripe.com/api/transfers/create): it
-/// checks each request's wire format and answers with the next entry of a script, or by default creates a transfer.
-/// Like Stripe's idempotency layer it remembers every answer under its <c>Idempotency-Key</c> and replays it for a
-/// repeat of that request (with <c>Idempotent-Replayed: true</c>), except rate limits; a repeat with other parameters
-/// gets Stripe's <c>idempotency_error</c>.
+/// A local HTTP endpoint standing in for Stripe's transfers API (docs.stripe.com/api/transfers), checking each request's
+/// wire format. <c>POST /v1/transfers</c> answers with the next entry of a script, or by default creates a transfer. Like
+/// Stripe's idempotency layer it remembers every answer under its <c>Idempotency-Key</c> and replays it for a repeat of
+/// that request (with <c>Idempotent-Replayed: true</c>), except rate limits; a repeat with other parameters gets Stripe's
+/// <c>idempotency_error</c>. <c>GET /v1/transfers</c> (a page, newest first) and <c>GET /v1/transfers/{id}</c> read the
+/// transfers it made and those a test added.
 /// </summary>
 public sealed class FakeStripe : IAsyncDisposable
 {
     public const string ApiKey = "sk_test_fake_51PartnerBaseKey";
 
+    // What GET /v1/transfers accepts (docs.stripe.com/api/transfers/list) and this fake implements.
+    private static readonly string[] ListParameters = ["created[gt]", "created[gte]", "created[lt]", "created[lte]", "limit", "starting_after"];
+
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<Answer> _script = new();
     private readonly ConcurrentDictionary<string, (string Body, Answer Answer)> _byIdempotencyKey = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, string> _transfers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (StripeTransfer Transfer, long Sequence)> _transfers = new(StringComparer.Ordinal);
     private int _nextTransfer;
+    private long _nextSequence;
 
     private FakeStripe(WebApplication app) => _app = app;
 
@@ -32,10 +37,13 @@ public sealed class FakeStripe : IAsyncDisposable
 
     public ConcurrentQueue<string> WireErrors { get; } = new();
 
-    /// <summary>How many transfers were made (what the platform's balance would show).</summary>
+    /// <summary>How many transfers there are (what the platform's balance would show), those a test added included.</summary>
     public int TransferCount => _transfers.Count;
 
     public Uri BaseUri => new(_app.Urls.Single());
+
+    /// <summary>The <c>created</c> time of the transfers <c>POST /v1/transfers</c> makes from now on.</summary>
+    public DateTimeOffset Now { get; set; } = DateTimeOffset.FromUnixTimeSeconds(1_767_225_600);
 
     public static async Task<FakeStripe> StartAsync()
     {
@@ -49,12 +57,48 @@ public sealed class FakeStripe : IAsyncDisposable
         return fake;
     }
 
-    /// <summary>Answers the next request that is not a replay by creating the transfer <paramref name="id"/>.</summary>
+    /// <summary>Answers the next <c>POST</c> that is not a replay by creating the transfer <paramref name="id"/>.</summary>
     public void ScriptTransfer(string id) => _script.Enqueue(new Answer(200, null, id));
 
-    /// <summary>Answers the next request that is not a replay with a Stripe error object.</summary>
+    /// <summary>Answers the next <c>POST</c> that is not a replay with a Stripe error object.</summary>
     public void ScriptError(int status, string type, string? code, string message) =>
         _script.Enqueue(new Answer(status, JsonSerializer.Serialize(new { error = new { type, code, message } }), null));
+
+    /// <summary>
+    /// Adds a transfer directly, as if made some other way (an earlier payment, by hand in the dashboard, another
+    /// integration): with metadata <c>org_id</c> and <c>payout_id</c> when given, and <paramref name="currency"/> and
+    /// <paramref name="amount"/> as Stripe writes them (lower case, Stripe's unit).
+    /// </summary>
+    public StripeTransfer AddTransfer(string? orgId, string? payoutId, long amount, string currency, DateTimeOffset created, string? transferGroup = null)
+    {
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (orgId is not null)
+        {
+            metadata["org_id"] = orgId;
+        }
+
+        if (payoutId is not null)
+        {
+            metadata["payout_id"] = payoutId;
+        }
+
+        var transfer = new StripeTransfer(
+            $"tr_fake_{Interlocked.Increment(ref _nextTransfer)}", amount, currency, "acct_1PartnerDest", transferGroup, metadata, created.ToUnixTimeSeconds());
+        Store(transfer);
+        return transfer;
+    }
+
+    public StripeTransfer GetTransfer(string id) => _transfers[id].Transfer;
+
+    /// <summary>Reverses <paramref name="amount"/> of the transfer (by default what is left of it), as <c>POST /v1/transfers/{id}/reversals</c> does.</summary>
+    public void ReverseTransfer(string id, long? amount = null) => Update(id, transfer =>
+    {
+        var reversed = transfer.AmountReversed + (amount ?? transfer.Amount - transfer.AmountReversed);
+        return transfer with { AmountReversed = reversed, Reversed = reversed == transfer.Amount };
+    });
+
+    /// <summary>Gives the transfer another amount (Stripe's unit), which Stripe never does: for what a reconciliation must notice.</summary>
+    public void SetTransferAmount(string id, long amount) => Update(id, transfer => transfer with { Amount = amount });
 
     public async ValueTask DisposeAsync()
     {
@@ -69,8 +113,15 @@ public sealed class FakeStripe : IAsyncDisposable
             ? (await request.ReadFormAsync()).ToDictionary(field => field.Key, field => field.Value.ToString(), StringComparer.Ordinal)
             : new Dictionary<string, string>(StringComparer.Ordinal);
         var key = request.Headers["Idempotency-Key"].ToString();
-        var received = new ReceivedRequest(request.Method, request.Path.Value ?? "", request.Headers.Authorization.ToString(), key, form);
+        var query = request.Query.ToDictionary(field => field.Key, field => field.Value.ToString(), StringComparer.Ordinal);
+        var received = new ReceivedRequest(request.Method, request.Path.Value ?? "", request.Headers.Authorization.ToString(), key, form, query);
         Requests.Enqueue(received);
+        if (request.Method == "GET")
+        {
+            await ReadAsync(context, received);
+            return;
+        }
+
         foreach (var error in Check(received, request.ContentType))
         {
             WireErrors.Enqueue(error);
@@ -92,8 +143,17 @@ public sealed class FakeStripe : IAsyncDisposable
         var answer = _script.TryDequeue(out var next) ? next : new Answer(200, null, $"tr_fake_{Interlocked.Increment(ref _nextTransfer)}");
         if (answer.Status == 200)
         {
-            answer = answer with { Json = TransferJson(answer.TransferId!, form) };
-            _transfers.TryAdd(answer.TransferId!, key);
+            var transfer = new StripeTransfer(
+                answer.TransferId!,
+                long.TryParse(form.GetValueOrDefault("amount"), out var amount) ? amount : 0,
+                form.GetValueOrDefault("currency") ?? "",
+                form.GetValueOrDefault("destination") ?? "",
+                form.GetValueOrDefault("transfer_group"),
+                form.Where(field => field.Key.StartsWith("metadata[", StringComparison.Ordinal))
+                    .ToDictionary(field => field.Key["metadata[".Length..^1], field => field.Value, StringComparer.Ordinal),
+                Now.ToUnixTimeSeconds());
+            Store(transfer);
+            answer = answer with { Json = JsonSerializer.Serialize(TransferObject(transfer)) };
         }
 
         // Rate limiting runs before Stripe's idempotency layer, so a 429 is not remembered.
@@ -149,21 +209,128 @@ public sealed class FakeStripe : IAsyncDisposable
         return errors;
     }
 
-    private static string TransferJson(string id, Dictionary<string, string> form) => JsonSerializer.Serialize(new Dictionary<string, object?>
+    private async Task ReadAsync(HttpContext context, ReceivedRequest request)
     {
-        ["id"] = id,
+        foreach (var error in CheckRead(request))
+        {
+            WireErrors.Enqueue(error);
+        }
+
+        if (request.Path == "/v1/transfers")
+        {
+            await WriteAsync(context, new Answer(200, JsonSerializer.Serialize(ListPage(request.Query)), null));
+            return;
+        }
+
+        var id = request.Path.StartsWith("/v1/transfers/", StringComparison.Ordinal) ? request.Path["/v1/transfers/".Length..] : "";
+        await WriteAsync(context, _transfers.TryGetValue(id, out var found)
+            ? new Answer(200, JsonSerializer.Serialize(TransferObject(found.Transfer)), null)
+            : new Answer(404, JsonSerializer.Serialize(new
+            {
+                error = new { type = "invalid_request_error", code = "resource_missing", message = $"No such transfer: '{id}'", param = "id" },
+            }), null));
+    }
+
+    private List<string> CheckRead(ReceivedRequest request)
+    {
+        var errors = new List<string>();
+        if (request.Authorization != "Bearer " + ApiKey)
+        {
+            errors.Add($"Authorization '{request.Authorization}'");
+        }
+
+        if (request.Path != "/v1/transfers")
+        {
+            var id = request.Path.StartsWith("/v1/transfers/", StringComparison.Ordinal) ? request.Path["/v1/transfers/".Length..] : "";
+            if (id.Length == 0 || id.Contains('/', StringComparison.Ordinal))
+            {
+                errors.Add($"GET {request.Path}");
+            }
+
+            if (request.Query.Count > 0)
+            {
+                errors.Add($"GET {request.Path} with query {string.Join('&', request.Query.Keys)}");
+            }
+
+            return errors;
+        }
+
+        foreach (var (name, value) in request.Query)
+        {
+            if (!ListParameters.Contains(name, StringComparer.Ordinal))
+            {
+                errors.Add($"query parameter {name} not supported");
+            }
+            else if (name.StartsWith("created[", StringComparison.Ordinal) && !long.TryParse(value, out _))
+            {
+                errors.Add($"{name} '{value}' is not Unix seconds");
+            }
+        }
+
+        if (request.Query.TryGetValue("limit", out var limit) && !(int.TryParse(limit, out var size) && size is >= 1 and <= 100))
+        {
+            errors.Add($"limit '{limit}' is not 1 to 100");
+        }
+
+        if (request.Query.TryGetValue("starting_after", out var after) && !_transfers.ContainsKey(after))
+        {
+            errors.Add($"starting_after '{after}' is no transfer");
+        }
+
+        return errors;
+    }
+
+    private Dictionary<string, object?> ListPage(IReadOnlyDictionary<string, string> query)
+    {
+        long? Bound(string name) => query.TryGetValue(name, out var value) && long.TryParse(value, out var seconds) ? seconds : null;
+        var (gt, gte, lt, lte) = (Bound("created[gt]"), Bound("created[gte]"), Bound("created[lt]"), Bound("created[lte]"));
+        bool InRange(long created) =>
+            (gt is null || created > gt) && (gte is null || created >= gte) && (lt is null || created < lt) && (lte is null || created <= lte);
+        var limit = query.TryGetValue("limit", out var text) && int.TryParse(text, out var size) ? Math.Clamp(size, 1, 100) : 10;
+
+        // Newest first, as Stripe lists; transfers of the same second in reverse order of creation.
+        var matching = _transfers.Values
+            .Where(entry => InRange(entry.Transfer.Created))
+            .OrderByDescending(entry => entry.Transfer.Created)
+            .ThenByDescending(entry => entry.Sequence)
+            .Select(entry => entry.Transfer)
+            .ToList();
+        if (query.TryGetValue("starting_after", out var after))
+        {
+            matching = matching.SkipWhile(transfer => transfer.Id != after).Skip(1).ToList();
+        }
+
+        return new Dictionary<string, object?>
+        {
+            ["object"] = "list",
+            ["data"] = matching.Take(limit).Select(TransferObject).ToList(),
+            ["has_more"] = matching.Count > limit,
+            ["url"] = "/v1/transfers",
+        };
+    }
+
+    private void Store(StripeTransfer transfer) => _transfers[transfer.Id] = (transfer, Interlocked.Increment(ref _nextSequence));
+
+    private void Update(string id, Func<StripeTransfer, StripeTransfer> change)
+    {
+        var (transfer, sequence) = _transfers[id];
+        _transfers[id] = (change(transfer), sequence);
+    }
+
+    private static Dictionary<string, object?> TransferObject(StripeTransfer transfer) => new()
+    {
+        ["id"] = transfer.Id,
         ["object"] = "transfer",
-        ["amount"] = long.TryParse(form.GetValueOrDefault("amount"), out var amount) ? amount : 0,
-        ["amount_reversed"] = 0,
-        ["currency"] = form.GetValueOrDefault("currency"),
-        ["destination"] = form.GetValueOrDefault("destination"),
-        ["transfer_group"] = form.GetValueOrDefault("transfer_group"),
-        ["metadata"] = form.Where(field => field.Key.StartsWith("metadata[", StringComparison.Ordinal))
-            .ToDictionary(field => field.Key["metadata[".Length..^1], field => field.Value, StringComparer.Ordinal),
+        ["amount"] = transfer.Amount,
+        ["amount_reversed"] = transfer.AmountReversed,
+        ["currency"] = transfer.Currency,
+        ["destination"] = transfer.Destination,
+        ["transfer_group"] = transfer.TransferGroup,
+        ["metadata"] = transfer.Metadata,
         ["livemode"] = false,
-        ["reversed"] = false,
-        ["created"] = 1_767_225_600,
-    });
+        ["reversed"] = transfer.Reversed,
+        ["created"] = transfer.Created,
+    };
 
     private static async Task WriteAsync(HttpContext context, Answer answer)
     {
@@ -175,5 +342,18 @@ public sealed class FakeStripe : IAsyncDisposable
 
     private sealed record Answer(int Status, string? Json, string? TransferId);
 
-    public sealed record ReceivedRequest(string Method, string Path, string Authorization, string IdempotencyKey, IReadOnlyDictionary<string, string> Form);
+    public sealed record ReceivedRequest(
+        string Method, string Path, string Authorization, string IdempotencyKey, IReadOnlyDictionary<string, string> Form, IReadOnlyDictionary<string, string> Query);
+
+    /// <summary>A transfer as Stripe keeps it: amount in Stripe's unit, currency in lower case, <c>created</c> in Unix seconds.</summary>
+    public sealed record StripeTransfer(
+        string Id,
+        long Amount,
+        string Currency,
+        string Destination,
+        string? TransferGroup,
+        IReadOnlyDictionary<string, string> Metadata,
+        long Created,
+        bool Reversed = false,
+        long AmountReversed = 0);
 }

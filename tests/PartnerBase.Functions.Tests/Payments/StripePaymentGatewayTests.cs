@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using PartnerBase.Core;
 using PartnerBase.Core.Payments;
@@ -12,6 +13,8 @@ namespace PartnerBase.Functions.Tests.Payments;
 /// </summary>
 public sealed class StripePaymentGatewayTests : IAsyncLifetime
 {
+    private static readonly DateTimeOffset Day = new(2026, 3, 2, 0, 0, 0, TimeSpan.Zero);
+
     private FakeStripe _stripe = null!;
     private StripePaymentGateway _gateway = null!;
 
@@ -177,6 +180,178 @@ public sealed class StripePaymentGatewayTests : IAsyncLifetime
         Assert.Equal(expected, StripePaymentGateway.ToStripeAmount(new Money(minorUnits, Currency.Parse(currency))));
     }
 
+    [Fact]
+    public async Task ListTransfersAsync_MoreThanOnePage_ReadsEveryPageOfAHundred()
+    {
+        var orgId = NewOrgId();
+        var added = Enumerable.Range(0, 250).Select(i => _stripe.AddTransfer(orgId, $"po_{i}", 1_000 + i, "usd", Day.AddMinutes(i))).ToList();
+
+        var listed = await ListAsync(orgId, Day, Day.AddDays(1));
+
+        Assert.Equal(250, listed.Count);
+        Assert.Equal(SortedIds(added.Select(transfer => transfer.Id)), SortedIds(listed.Select(transfer => transfer.Id)));
+        var pages = _stripe.Requests.ToList();
+        Assert.Equal(3, pages.Count);
+        Assert.All(pages, page => Assert.Equal(("GET", "/v1/transfers", "100"), (page.Method, page.Path, page.Query["limit"])));
+        Assert.False(pages[0].Query.ContainsKey("starting_after"));
+        Assert.Equal(listed[99].Id, pages[1].Query["starting_after"]);
+        Assert.Equal(listed[199].Id, pages[2].Query["starting_after"]);
+        Assert.Empty(_stripe.WireErrors);
+    }
+
+    [Fact]
+    public async Task ListTransfersAsync_CreatedRange_IncludesFromAndExcludesTo()
+    {
+        var orgId = NewOrgId();
+        var (from, to) = (Day, Day.AddDays(1));
+        _stripe.AddTransfer(orgId, "po_before", 100, "usd", from.AddSeconds(-1));
+        var first = _stripe.AddTransfer(orgId, "po_first", 100, "usd", from);
+        var last = _stripe.AddTransfer(orgId, "po_last", 100, "usd", to.AddSeconds(-1));
+        _stripe.AddTransfer(orgId, "po_after", 100, "usd", to);
+
+        var listed = await ListAsync(orgId, from, to);
+
+        Assert.Equal(SortedIds([first.Id, last.Id]), SortedIds(listed.Select(transfer => transfer.Id)));
+        var sent = Assert.Single(_stripe.Requests);
+        Assert.Equal(from.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), sent.Query["created[gte]"]);
+        Assert.Equal(to.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), sent.Query["created[lt]"]);
+        Assert.Empty(_stripe.WireErrors);
+    }
+
+    [Fact]
+    public async Task ListTransfersAsync_BoundsBetweenWholeSeconds_KeepsTheHalfOpenRange()
+    {
+        var orgId = NewOrgId();
+        // Stripe's created times are whole seconds; these bounds are not.
+        var (from, to) = (Day.AddMilliseconds(500), Day.AddHours(1).AddMilliseconds(500));
+        _stripe.AddTransfer(orgId, "po_before", 100, "usd", Day);
+        var first = _stripe.AddTransfer(orgId, "po_first", 100, "usd", Day.AddSeconds(1));
+        var last = _stripe.AddTransfer(orgId, "po_last", 100, "usd", Day.AddHours(1));
+        _stripe.AddTransfer(orgId, "po_after", 100, "usd", Day.AddHours(1).AddSeconds(1));
+
+        var listed = await ListAsync(orgId, from, to);
+
+        Assert.Equal(SortedIds([first.Id, last.Id]), SortedIds(listed.Select(transfer => transfer.Id)));
+    }
+
+    [Fact]
+    public async Task ListTransfersAsync_OtherOrganizationsAndUnlabelledTransfers_AreLeftOut()
+    {
+        var orgId = NewOrgId();
+        var paid = _stripe.AddTransfer(orgId, "po_1", 100, "usd", Day);
+        var unknown = _stripe.AddTransfer(orgId, payoutId: null, 200, "usd", Day.AddHours(1));
+        _stripe.AddTransfer(NewOrgId(), "po_1", 100, "usd", Day.AddHours(2));
+        // Made by hand in the dashboard: no metadata at all.
+        _stripe.AddTransfer(orgId: null, payoutId: null, 100, "usd", Day.AddHours(3));
+
+        var listed = await ListAsync(orgId, Day, Day.AddDays(1));
+
+        Assert.Equal(
+            [new ProviderTransfer(unknown.Id, null, "USD", 200, Day.AddHours(1), false), new ProviderTransfer(paid.Id, "po_1", "USD", 100, Day, false)],
+            listed.OrderByDescending(transfer => transfer.CreatedAt));
+    }
+
+    [Fact]
+    public async Task ListTransfersAsync_TransferWithoutPayoutMetadata_TakesPayoutIdFromTransferGroup()
+    {
+        var orgId = NewOrgId();
+        _stripe.AddTransfer(orgId, payoutId: null, 100, "usd", Day, transferGroup: "po_grouped");
+
+        var listed = await ListAsync(orgId, Day, Day.AddDays(1));
+
+        Assert.Equal("po_grouped", Assert.Single(listed).PayoutId);
+    }
+
+    [Fact]
+    public async Task ListTransfersAsync_ReversedInWholeOrInPart_IsReversed()
+    {
+        var orgId = NewOrgId();
+        var whole = _stripe.AddTransfer(orgId, "po_1", 1_000, "usd", Day);
+        var part = _stripe.AddTransfer(orgId, "po_2", 1_000, "usd", Day);
+        var kept = _stripe.AddTransfer(orgId, "po_3", 1_000, "usd", Day);
+        _stripe.ReverseTransfer(whole.Id);
+        _stripe.ReverseTransfer(part.Id, 250);
+
+        var reversed = (await ListAsync(orgId, Day, Day.AddDays(1))).ToDictionary(transfer => transfer.Id, transfer => transfer.Reversed);
+
+        Assert.True(reversed[whole.Id]);
+        // Stripe's own flag stays false for a partial reversal.
+        Assert.False(_stripe.GetTransfer(part.Id).Reversed);
+        Assert.True(reversed[part.Id]);
+        Assert.False(reversed[kept.Id]);
+    }
+
+    [Theory]
+    [InlineData("USD", 1_234, 1_234)]
+    [InlineData("JPY", 500, 500)]
+    [InlineData("ISK", 5_000, 500_000)]
+    [InlineData("MGA", 1_200, 12)]
+    public async Task TransferAsync_ThenReadBack_GivesTheIsoAmountAgain(string currency, long minorUnits, long stripeAmount)
+    {
+        var request = Request(new Money(minorUnits, Currency.Parse(currency)));
+        var paid = await _gateway.TransferAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(stripeAmount, _stripe.GetTransfer(paid.TransferId!).Amount);
+        var expected = new ProviderTransfer(paid.TransferId!, request.PayoutId, currency, minorUnits, _stripe.Now, Reversed: false);
+        Assert.Equal(expected, await _gateway.GetTransferAsync(request.OrgId, paid.TransferId!, TestContext.Current.CancellationToken));
+        Assert.Equal([expected], await ListAsync(request.OrgId, _stripe.Now, _stripe.Now.AddSeconds(1)));
+        Assert.Empty(_stripe.WireErrors);
+    }
+
+    [Theory]
+    [InlineData("USD", 1_234, 1_234L)]
+    [InlineData("JPY", 500, 500L)]
+    [InlineData("BHD", 5_120, 5_120L)]
+    [InlineData("ISK", 500, 5L)]
+    [InlineData("ISK", 12_345, StripePaymentGateway.UnrepresentableAmount)]
+    [InlineData("MGA", 12, 1_200L)]
+    public void FromStripeAmount_ForCurrency_ReturnsIsoMinorUnits(string currency, long stripeAmount, long expected)
+    {
+        Assert.Equal(expected, StripePaymentGateway.FromStripeAmount(stripeAmount, currency));
+    }
+
+    [Fact]
+    public async Task GetTransferAsync_WhenFound_ReturnsItAsStripeHasItNow()
+    {
+        var orgId = NewOrgId();
+        var added = _stripe.AddTransfer(orgId, "po_7", 2_500, "eur", Day.AddHours(3));
+        _stripe.SetTransferAmount(added.Id, 2_400);
+
+        var transfer = await _gateway.GetTransferAsync(orgId, added.Id, TestContext.Current.CancellationToken);
+
+        Assert.Equal(new ProviderTransfer(added.Id, "po_7", "EUR", 2_400, Day.AddHours(3), false), transfer);
+        var sent = Assert.Single(_stripe.Requests);
+        Assert.Equal(("GET", $"/v1/transfers/{added.Id}"), (sent.Method, sent.Path));
+        Assert.Empty(_stripe.WireErrors);
+    }
+
+    [Fact]
+    public async Task GetTransferAsync_WhenStripeHasNone_ReturnsNull()
+    {
+        var transfer = await _gateway.GetTransferAsync(NewOrgId(), "tr_missing", TestContext.Current.CancellationToken);
+
+        Assert.Null(transfer);
+        // Stripe's 404 is an answer, not a failure Stripe.net would retry.
+        var sent = Assert.Single(_stripe.Requests);
+        Assert.Equal(("GET", "/v1/transfers/tr_missing"), (sent.Method, sent.Path));
+        Assert.Empty(_stripe.WireErrors);
+    }
+
+    [Fact]
+    public async Task GetTransferAsync_OtherOrganizationsTransfer_ReturnsNull()
+    {
+        var theirs = _stripe.AddTransfer(NewOrgId(), "po_1", 100, "usd", Day);
+
+        Assert.Null(await _gateway.GetTransferAsync(NewOrgId(), theirs.Id, TestContext.Current.CancellationToken));
+    }
+
+    private async Task<List<ProviderTransfer>> ListAsync(string orgId, DateTimeOffset from, DateTimeOffset to) =>
+        await _gateway.ListTransfersAsync(orgId, from, to, TestContext.Current.CancellationToken).ToListAsync(TestContext.Current.CancellationToken);
+
+    private static string[] SortedIds(IEnumerable<string> ids) => ids.Order(StringComparer.Ordinal).ToArray();
+
+    private static string NewOrgId() => "org_" + Guid.NewGuid().ToString("N")[..8];
+
     private static TransferRequest Request(Money? amount = null, string key = "po_42-attempt-1") =>
-        new(key, "acct_1PartnerDest", amount ?? new Money(10_000, Currency.Parse("USD")), "org_" + Guid.NewGuid().ToString("N")[..8], "po_42");
+        new(key, "acct_1PartnerDest", amount ?? new Money(10_000, Currency.Parse("USD")), NewOrgId(), "po_42");
 }
