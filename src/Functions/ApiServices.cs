@@ -7,12 +7,16 @@ using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using PartnerBase.Core.Commissions;
 using PartnerBase.Core.Payouts;
+using PartnerBase.Core.Reconciliation;
 using PartnerBase.Core.Storage;
 using PartnerBase.Functions.Cosmos;
 using PartnerBase.Functions.Demo;
+using PartnerBase.Functions.Blobs;
 using PartnerBase.Functions.Events;
 using PartnerBase.Functions.Http;
+using PartnerBase.Functions.Reconciliation;
 using PartnerBase.Functions.Security;
+using PartnerBase.Functions.Statements;
 
 namespace PartnerBase.Functions;
 
@@ -37,6 +41,10 @@ public static class ApiServices
 
         services.AddSingleton<PayoutService>();
         services.AddSingleton<CommissionService>();
+        services.AddDocuments(builder.Configuration, builder.Environment);
+        services.AddSingleton<StatementService>();
+        services.AddSingleton<Reconciler>();
+        services.AddSingleton<ReconciliationService>();
 
         services.Configure<JsonOptions>(options =>
         {

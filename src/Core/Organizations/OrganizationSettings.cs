@@ -19,5 +19,8 @@ public sealed record OrganizationSettings(
     /// <summary>Days after its deal closed before a won attribution may be settled (the refund window).</summary>
     public int HoldDays { get; init; }
 
+    /// <summary>Who is told of reconciliation issues (CONTRACT §10).</summary>
+    public IReadOnlyList<string> FinanceEmails { get; init; } = [];
+
     public static OrganizationSettings Default(string orgId) => new(orgId, new Dictionary<string, long>(), false, [], 0);
 }

@@ -33,7 +33,13 @@ public sealed record Payout
     [JsonInclude] public DateTimeOffset? RejectedAt { get; private init; }
     [JsonInclude] public string? RejectionReason { get; private init; }
     [JsonInclude] public DateTimeOffset? ProcessingAt { get; private init; }
+
+    /// <summary>Who moved it into processing last (the system, for an automatic payment through the provider).</summary>
+    [JsonInclude] public string? ProcessingBy { get; private init; }
     [JsonInclude] public DateTimeOffset? PaidAt { get; private init; }
+
+    /// <summary>Who marked it paid (the system, when the provider's transfer paid it).</summary>
+    [JsonInclude] public string? PaidBy { get; private init; }
     [JsonInclude] public string? PaymentReference { get; private init; }
     [JsonInclude] public DateTimeOffset? FailedAt { get; private init; }
     [JsonInclude] public string? FailureCode { get; private init; }
@@ -162,6 +168,7 @@ public sealed record Payout
         Change(PayoutAction.MarkProcessing, actor, now, reason: null, payout => payout with
         {
             ProcessingAt = now,
+            ProcessingBy = actor.Id,
             FailedAt = null,
             FailureCode = null,
             FailureMessage = null,
@@ -171,6 +178,7 @@ public sealed record Payout
         Change(PayoutAction.MarkPaid, actor, now, reason: null, payout => payout with
         {
             PaidAt = now,
+            PaidBy = actor.Id,
             PaymentReference = paymentReference ?? PaymentReference,
         });
 

@@ -25,14 +25,16 @@ public static class Permissions
     public const string Pay = "pay";
     public const string ManagePartners = "manage-partners";
     public const string Administer = "administer";
+    public const string GenerateStatements = "generate-statements";
+    public const string Reconcile = "reconcile";
 
     private static readonly FrozenDictionary<Role, string[]> Granted = new Dictionary<Role, string[]>
     {
         [Role.Viewer] = [Read, ReadOwnPayouts],
-        [Role.Manager] = [Read, ReadOwnPayouts, ManagePayouts, ManagePartners],
+        [Role.Manager] = [Read, ReadOwnPayouts, ManagePayouts, ManagePartners, GenerateStatements],
         [Role.Approver] = [Read, ReadOwnPayouts, Approve],
-        [Role.Finance] = [Read, ReadOwnPayouts, Pay],
-        [Role.Admin] = [Read, ReadOwnPayouts, ManagePayouts, ManagePartners, Approve, Pay, Administer],
+        [Role.Finance] = [Read, ReadOwnPayouts, Pay, GenerateStatements, Reconcile],
+        [Role.Admin] = [Read, ReadOwnPayouts, ManagePayouts, ManagePartners, Approve, Pay, Administer, GenerateStatements, Reconcile],
         [Role.Partner] = [ReadOwnPayouts],
     }.ToFrozenDictionary();
 

@@ -5,6 +5,8 @@ using PartnerBase.Functions.Commissions;
 using PartnerBase.Functions.Organizations;
 using PartnerBase.Functions.Partners;
 using PartnerBase.Functions.Payouts;
+using PartnerBase.Functions.Reconciliation;
+using PartnerBase.Functions.Statements;
 
 namespace PartnerBase.Functions.Http;
 
@@ -35,6 +37,13 @@ namespace PartnerBase.Functions.Http;
 [JsonSerializable(typeof(IngestAttributionsResponse))]
 [JsonSerializable(typeof(CommissionRunResponse))]
 [JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(CreateStatementsRequest))]
+[JsonSerializable(typeof(CreateStatementsResponse))]
+[JsonSerializable(typeof(PageResponse<StatementEntryResponse>))]
+[JsonSerializable(typeof(StatementResponse))]
+[JsonSerializable(typeof(CreateReconciliationRunRequest))]
+[JsonSerializable(typeof(ReconciliationRunResponse))]
+[JsonSerializable(typeof(PageResponse<ReconciliationRunResponse>))]
 [JsonSerializable(typeof(JsonElement))]
 [JsonSerializable(typeof(ProblemDetails))]
 [JsonSerializable(typeof(HttpValidationProblemDetails))]

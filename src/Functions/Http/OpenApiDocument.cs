@@ -92,6 +92,8 @@ public static class OpenApiServices
         ["Partners"] = "Partners and what they are owed.",
         ["Organization"] = "The organization's settings.",
         ["Commissions"] = "Attributed deals and commission runs.",
+        ["Statements"] = "Partner statements of a period, as PDF and JSON.",
+        ["Reconciliation"] = "Payouts paid through the payment provider compared with its transfers.",
         ["Service"] = "Health and this document.",
     };
 
@@ -182,6 +184,15 @@ public static class OpenApiServices
                         Description = query.Description,
                         Schema = new OpenApiSchema { Type = JsonSchemaType.String },
                     });
+                }
+
+                foreach (var response in operation.Responses?.Values ?? Enumerable.Empty<IOpenApiResponse>())
+                {
+                    // A document format beside JSON (a statement's PDF): the bytes themselves, not the JSON type's schema.
+                    if (response.Content is { } content && content.TryGetValue("application/pdf", out var media) && media is OpenApiMediaType pdf)
+                    {
+                        pdf.Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary", ContentMediaType = "application/pdf" };
+                    }
                 }
 
                 DescribeHeadersAndPaging(operation, metadata.OfType<IdempotentAttribute>().Any());

@@ -33,6 +33,14 @@ public static class Problems
     /// <summary>A problem of the middleware's own (401, 403, 413, 415, 500): <see cref="AddCode"/> gives its code and detail.</summary>
     public static ProblemHttpResult Status(int status) => TypedResults.Problem(statusCode: status);
 
+    /// <summary>406: the Accept header accepts none of the media types a resource is offered in.</summary>
+    public static ProblemHttpResult NotAcceptable(IEnumerable<string> offered) => TypedResults.Problem(new ProblemDetails
+    {
+        Status = StatusCodes.Status406NotAcceptable,
+        Detail = $"Available as {string.Join(" or ", offered)}.",
+        Extensions = { ["code"] = "not_acceptable" },
+    });
+
     public static int StatusOf(FailureCode code) => code switch
     {
         FailureCode.ValidationFailed => StatusCodes.Status400BadRequest,

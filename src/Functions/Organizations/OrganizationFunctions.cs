@@ -19,7 +19,8 @@ public sealed record OrganizationResponse(
     IReadOnlyList<string> ApproverEmails,
     bool RequireVerifiedTaxForm,
     ApprovalPolicyResponse ApprovalPolicy,
-    int HoldDays);
+    int HoldDays,
+    IReadOnlyList<string> FinanceEmails);
 
 /// <summary>CONTRACT §8: currency → amount in minor units.</summary>
 public sealed record ApprovalPolicyResponse(IReadOnlyDictionary<string, long> DualApprovalAtOrAbove, IReadOnlyDictionary<string, long> AutoApproveBelow);
@@ -34,7 +35,7 @@ public sealed class UpdateApprovalPolicyRequest : PatchRequest
 
 /// <summary>
 /// A merge patch (RFC 7396): absent fields stay as they are; a currency map is merged (a currency set to null is
-/// removed, the map set to null is emptied); null approverEmails clears them, null approvalPolicy resets it; a null
+/// removed, the map set to null is emptied); null approverEmails or financeEmails clears them, null approvalPolicy resets it; a null
 /// switch or holdDays is refused.
 /// </summary>
 public sealed class UpdateOrganizationRequest : PatchRequest
@@ -45,6 +46,9 @@ public sealed class UpdateOrganizationRequest : PatchRequest
     public bool? AutomaticPayments { get; set => field = Set(value); }
 
     public List<string>? ApproverEmails { get; set => field = Set(value); }
+
+    /// <summary>Who is emailed a reconciliation run's issues (CONTRACT §10); null clears them.</summary>
+    public List<string>? FinanceEmails { get; set => field = Set(value); }
 
     /// <summary>Hold payouts of partners without a verified tax form (CONTRACT §8).</summary>
     [DisallowNull]
@@ -62,7 +66,7 @@ public sealed class UpdateOrganizationRequest : PatchRequest
 /// <summary>The organization settings of CONTRACT §5.</summary>
 public sealed class OrganizationFunctions(IPayoutStore store)
 {
-    private const int MaxApproverEmails = 50;
+    private const int MaxEmails = 50;
 
     [Function(nameof(GetOrganization))]
     [RequirePermission(Permissions.Read)]
@@ -99,19 +103,8 @@ public sealed class OrganizationFunctions(IPayoutStore store)
             errors.Add("holdDays", $"Give 0 to {OrganizationSettings.MaxHoldDays} days.");
         }
 
-        if (request.ApproverEmails is { } emails)
-        {
-            if (emails.Count > MaxApproverEmails)
-            {
-                errors.Add("approverEmails", $"At most {MaxApproverEmails} addresses.");
-            }
-
-            foreach (var email in emails)
-            {
-                errors.Email("approverEmails", email, required: true);
-            }
-        }
-
+        ValidateEmails(errors, "approverEmails", request.ApproverEmails);
+        ValidateEmails(errors, "financeEmails", request.FinanceEmails);
         request.RejectNulls(errors);
         if (errors.Any)
         {
@@ -132,6 +125,7 @@ public sealed class OrganizationFunctions(IPayoutStore store)
             ApprovalPolicy = request.IsNull("approvalPolicy") ? ApprovalPolicy.Default : Merge(current.ApprovalPolicy, request.ApprovalPolicy),
             HoldDays = request.HoldDays ?? current.HoldDays,
             ApproverEmails = request.IsNull("approverEmails") ? [] : request.ApproverEmails?.Distinct(StringComparer.OrdinalIgnoreCase).ToList() ?? current.ApproverEmails,
+            FinanceEmails = request.IsNull("financeEmails") ? [] : request.FinanceEmails?.Distinct(StringComparer.OrdinalIgnoreCase).ToList() ?? current.FinanceEmails,
             Version = current.Version + 1,
         };
         if (!await store.TrySaveOrganizationAsync(updated, cancellationToken))
@@ -150,7 +144,26 @@ public sealed class OrganizationFunctions(IPayoutStore store)
         settings.ApproverEmails,
         settings.RequireVerifiedTaxForm,
         new ApprovalPolicyResponse(settings.ApprovalPolicy.DualApprovalAtOrAbove, settings.ApprovalPolicy.AutoApproveBelow),
-        settings.HoldDays);
+        settings.HoldDays,
+        settings.FinanceEmails);
+
+    private static void ValidateEmails(RequestErrors errors, string field, List<string>? emails)
+    {
+        if (emails is null)
+        {
+            return;
+        }
+
+        if (emails.Count > MaxEmails)
+        {
+            errors.Add(field, $"At most {MaxEmails} addresses.");
+        }
+
+        foreach (var email in emails)
+        {
+            errors.Email(field, email, required: true);
+        }
+    }
 
     /// <summary>A currency → minor units map: codes we know, amounts from 0 to the payout limit; null removes a currency.</summary>
     private static void ValidateAmounts(RequestErrors errors, string field, Dictionary<string, long?>? amounts)

@@ -29,7 +29,13 @@ public sealed class ApiFactory : IAsyncLifetime
     private readonly Storage.CosmosServer _cosmos = new();
 #endif
 
+    // The app's documents (statements, reconciliation reports) live in Blob Storage: Azurite, never a fake.
+    private readonly Storage.AzuriteServer _azurite = new();
+
     public IServiceProvider Services => _app.Services;
+
+    /// <summary>The app's blob storage (Azurite).</summary>
+    public Storage.AzuriteServer Azurite => _azurite;
 
     /// <summary>Clients and tokens for another app of the tests' own (already started, disposed by its owner).</summary>
     public static ApiFactory For(FunctionApp app) => new() { _app = app };
@@ -42,6 +48,7 @@ public sealed class ApiFactory : IAsyncLifetime
 #if COSMOS
         await _cosmos.InitializeAsync();
 #endif
+        await _azurite.InitializeAsync();
         _app = await FunctionApp.StartAsync(ConfigureWorker, corsOrigins: [CorsOrigin], runTimers: true);
         using var client = _app.CreateClient();
         _openApi = await client.GetStringAsync("/api/openapi/v1.json");
@@ -50,6 +57,7 @@ public sealed class ApiFactory : IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         await _app.DisposeAsync();
+        await _azurite.DisposeAsync();
 #if COSMOS
         await _cosmos.DisposeAsync();
 #endif
@@ -68,6 +76,7 @@ public sealed class ApiFactory : IAsyncLifetime
         builder.UseSetting("Cosmos:Container", _cosmos.ContainerName);
         builder.UseSetting("Cosmos:DisableServerCertificateValidation", "true");
 #endif
+        builder.UseSetting("AzureWebJobsStorage", _azurite.ConnectionString);
         UseTestSettings(builder);
     }
 

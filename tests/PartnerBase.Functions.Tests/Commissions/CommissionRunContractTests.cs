@@ -309,8 +309,9 @@ public abstract class CommissionRunContractTests
         Assert.Equal((30_000L - 10_000, 2), (october.Amount, october.AttributionCount));
         var reversed = (await AttributionsAsync(orgId, "refunded")).Single();
         Assert.Equal(AttributionState.ReversalSettled, reversed.State);
-        Assert.Equal(new Settlement(september.PayoutId!, 10_000), reversed.Settlement);
-        Assert.Equal(new Settlement(october.PayoutId!, -10_000), reversed.ReversalSettlement);
+        // The reversal takes back the commission at the rate it was paid at.
+        Assert.Equal(new Settlement(september.PayoutId!, 10_000, 1_000), reversed.Settlement);
+        Assert.Equal(new Settlement(october.PayoutId!, -10_000, 1_000), reversed.ReversalSettlement);
 
         await IngestAsync(orgId, Won("later", "p1", 70_000, November.Start.AddDays(1)));
         var november = await RunAsync(orgId, November);

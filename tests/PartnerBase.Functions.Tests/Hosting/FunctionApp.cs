@@ -54,6 +54,8 @@ public sealed class FunctionApp : IAsyncDisposable
             ["EventRelaySchedule"] = EverySecond,
             ["PaymentsSchedule"] = EverySecond,
             ["NotificationsSchedule"] = EverySecond,
+            ["StatementsSchedule"] = "0 0 4 1 * *",
+            ["ReconciliationSchedule"] = "0 30 3 * * *",
         };
         foreach (var (name, value) in settings ?? new Dictionary<string, string>())
         {

@@ -34,6 +34,12 @@ internal static class FunctionAppFiles
         ["UpdatePartner"] = ("PATCH", "partners/{id}"),
         ["ImportAttributions"] = ("POST", "attributions"),
         ["RunCommissions"] = ("POST", "commission-runs"),
+        ["CreateStatements"] = ("POST", "statements"),
+        ["ListPartnerStatements"] = ("GET", "partners/{partnerId}/statements"),
+        ["GetPartnerStatement"] = ("GET", "partners/{partnerId}/statements/{period}"),
+        ["CreateReconciliationRun"] = ("POST", "reconciliation-runs"),
+        ["ListReconciliationRuns"] = ("GET", "reconciliation-runs"),
+        ["GetReconciliationRun"] = ("GET", "reconciliation-runs/{id}"),
     };
 
     /// <summary>CONTRACT §7's timer functions: name → schedule as the app declares it (an app setting).</summary>
@@ -43,6 +49,8 @@ internal static class FunctionAppFiles
         ["PublishPayoutEvents"] = "%EventRelaySchedule%",
         ["ProcessPayments"] = "%PaymentsSchedule%",
         ["SendNotifications"] = "%NotificationsSchedule%",
+        ["GenerateStatements"] = "%StatementsSchedule%",
+        ["ReconcilePayments"] = "%ReconciliationSchedule%",
     };
 
     private static readonly Lazy<string> Root = new(FindRepoRoot);

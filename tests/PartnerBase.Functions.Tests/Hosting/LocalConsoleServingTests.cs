@@ -358,8 +358,13 @@ public sealed class LocalConsoleServingTests(LocalConsoleServingTests.App app) :
                     ["EventRelaySchedule"] = FunctionApp.EverySecond,
                     ["PaymentsSchedule"] = FunctionApp.EverySecond,
                     ["NotificationsSchedule"] = FunctionApp.EverySecond,
+                    ["StatementsSchedule"] = "0 0 4 1 * *",
+                    ["ReconciliationSchedule"] = "0 30 3 * * *",
                     // Production's default transport is Service Bus; these tests need no events.
                     ["Events__Transport"] = "memory",
+                    // Outside Development the app's storage must be named; these tests store no documents (and the
+                    // host keeps its timers without storage: it reads only the connection string form).
+                    ["AzureWebJobsStorage__blobServiceUri"] = "http://127.0.0.1:10000/devstoreaccount1",
                     ["Authentication__Schemes__Bearer__ValidIssuer"] = "dotnet-user-jwts",
                     ["Authentication__Schemes__Bearer__ValidAudiences__0"] = "http://localhost:7071",
                     ["Authentication__Schemes__Bearer__SigningKeys__0__Issuer"] = "dotnet-user-jwts",

@@ -161,6 +161,8 @@ public sealed class LocalFunctionsHostTimerStorageTests(AzuriteServer azurite) :
                 ["EventRelaySchedule"] = Rarely,
                 ["PaymentsSchedule"] = paymentsSchedule,
                 ["NotificationsSchedule"] = Rarely,
+                ["StatementsSchedule"] = "0 0 4 1 * *",
+                ["ReconciliationSchedule"] = "0 30 3 * * *",
             },
             loggerFactory: loggerFactory,
             timerLockPeriod: LockPeriod,

@@ -27,6 +27,19 @@ public sealed class StartupValidationTests
     }
 
     [Fact]
+    public async Task Start_InProductionWithoutStorage_FailsNamingTheSetting()
+    {
+        var error = await StartFailureAsync(new()
+        {
+            ["AZURE_FUNCTIONS_ENVIRONMENT"] = "Production",
+            ["Events__Transport"] = "memory",
+            ["Authentication__Schemes__Bearer__Authority"] = "https://login.example/tenant/v2.0",
+        });
+
+        Assert.Contains("AzureWebJobsStorage", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Start_ServiceBusTransportWithoutNamespace_FailsNamingTheSetting()
     {
         var error = await StartFailureAsync(new() { ["Events__Transport"] = "servicebus" });
@@ -41,6 +54,8 @@ public sealed class StartupValidationTests
         settings["EventRelaySchedule"] = FunctionApp.EverySecond;
         settings["PaymentsSchedule"] = FunctionApp.EverySecond;
         settings["NotificationsSchedule"] = FunctionApp.EverySecond;
+        settings["StatementsSchedule"] = "0 0 4 1 * *";
+        settings["ReconciliationSchedule"] = "0 30 3 * * *";
         var options = new LocalHostOptions { AppDirectory = BuildOutput(), Urls = ["http://127.0.0.1:0"], Settings = settings };
 
         var error = await Assert.ThrowsAnyAsync<Exception>(async () =>

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using PartnerBase.Core.Payments;
+using PartnerBase.Core.Storage;
 using PartnerBase.Functions.Payments;
 
 namespace PartnerBase.Functions.Tests.Payments;
@@ -44,6 +45,7 @@ public sealed class PaymentServicesTests
     {
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
+        services.AddSingleton<IPayoutStore>(new InMemoryPayoutStore(TimeProvider.System));
         services.AddPaymentGateway();
         return services.BuildServiceProvider();
     }
