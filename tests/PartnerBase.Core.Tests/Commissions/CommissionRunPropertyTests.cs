@@ -7,6 +7,7 @@ using PartnerBase.Core.Commissions;
 using PartnerBase.Core.Organizations;
 using PartnerBase.Core.Partners;
 using PartnerBase.Core.Payouts;
+using PartnerBase.Core.Statements;
 using PartnerBase.Core.Storage;
 
 namespace PartnerBase.Core.Tests.Commissions;
@@ -32,6 +33,9 @@ namespace PartnerBase.Core.Tests.Commissions;
 /// end of P but are still in their hold, with their count and the earliest end of hold; the dry run shows the same.</item>
 /// <item>A payout the run creates is approved by the system exactly when it is below g's automatic approval
 /// threshold, and pending otherwise.</item>
+/// <item>Statements (CONTRACT §10) of P made right after the run show the run's figures: every payout of P once, a
+/// run payout's lines summing to its amount in its line count, and per g the run's held commission (sum, count,
+/// earliest end of hold) and carried-forward amount.</item>
 /// </list>
 /// </summary>
 public class CommissionRunPropertyTests
@@ -176,6 +180,9 @@ public class CommissionRunPropertyTests
                 .ToList();
             Assert.Equal(expectedHeld, result.Held);
 
+            // 8. The period's statements show the run's figures.
+            await CheckStatementsAsync(store, period, result, at);
+
             // 2. Payouts are their lines; lines are the commissions.
             var lines = attributions.Values
                 .SelectMany(a => new[] { a.Settlement, a.ReversalSettlement })
@@ -230,6 +237,40 @@ public class CommissionRunPropertyTests
                 }
             }
         }
+    }
+
+    private static async Task CheckStatementsAsync(IPayoutStore store, Period period, CommissionRunResult result, string at)
+    {
+        var statements = await new StatementBuilder(store).BuildAsync(OrgId, period, Now, Cancellation).ToListAsync(Cancellation);
+        var ofPeriod = (await PayoutsAsync(store)).Where(p => p.Period == period).ToDictionary(p => p.Id, StringComparer.Ordinal);
+        var shown = statements.SelectMany(s => s.Currencies.SelectMany(c => c.Payouts.Select(p => (s.Partner.Id, c.Currency, Payout: p)))).ToList();
+        Assert.Equal(ofPeriod.Keys.Order(StringComparer.Ordinal), shown.Select(p => p.Payout.Id).Order(StringComparer.Ordinal));
+        foreach (var (partnerId, currency, payout) in shown)
+        {
+            var stored = ofPeriod[payout.Id];
+            Assert.Equal((stored.PartnerId, stored.Amount.Currency, stored.Amount.MinorUnits, stored.Status), (partnerId, currency, payout.Amount, payout.Status));
+            if (stored.Source == PayoutSource.CommissionRun)
+            {
+                Assert.True(payout.Lines.Sum(l => l.Commission) == payout.Amount && payout.Lines.Count == stored.LineCount,
+                    $"{at}: statement lines of {payout.Id} sum to {payout.Lines.Sum(l => l.Commission)} in {payout.Lines.Count}, the payout is {payout.Amount} in {stored.LineCount}");
+            }
+        }
+
+        var sections = statements.SelectMany(s => s.Currencies.Select(c => (Key: (s.Partner.Id, c.Currency), Section: c))).ToDictionary(x => x.Key, x => x.Section);
+        foreach (var held in result.Held)
+        {
+            var section = sections[(held.PartnerId, held.Currency)];
+            Assert.Equal((held.Amount, held.AttributionCount, held.PayableFrom), (section.Held.Sum(h => h.Commission), section.Held.Count, section.Held.Min(h => h.PayableFrom)));
+        }
+
+        foreach (var ((partnerId, currency), section) in sections)
+        {
+            Assert.True(result.Held.Any(h => h.PartnerId == partnerId && h.Currency == currency) || section.Held.Count == 0, $"{at}: {partnerId} {currency} shows held commission the run did not hold");
+            var carried = result.CarriedForward.SingleOrDefault(c => c.PartnerId == partnerId && c.Currency == currency)?.Amount ?? 0;
+            Assert.True(carried == section.CarriedForward, $"{at}: {partnerId} {currency} statement carries {section.CarriedForward}, the run carried {carried}");
+        }
+
+        Assert.All(result.CarriedForward, c => Assert.True(sections.ContainsKey((c.PartnerId, c.Currency)), $"{at}: no statement shows {c}"));
     }
 
     private static async Task<List<Payout>> PayoutsAsync(IPayoutStore store) =>
