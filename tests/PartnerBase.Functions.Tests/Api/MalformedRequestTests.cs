@@ -79,6 +79,20 @@ public sealed class MalformedRequestTests(ApiFactory factory)
         { "organization auto-approve negative", "PATCH", "/api/organization", """{ "approvalPolicy": { "autoApproveBelow": { "EUR": -5 } } }""", 400, "approvalPolicy.autoApproveBelow" },
         { "organization auto-approve map as list", "PATCH", "/api/organization", """{ "approvalPolicy": { "autoApproveBelow": [100] } }""", 400, "approvalPolicy" },
         { "organization minimum null-valued currency that is unknown", "PATCH", "/api/organization", """{ "minimumPayouts": { "ABC": null } }""", 400, "minimumPayouts" },
+        { "organization bad finance email", "PATCH", "/api/organization", """{ "financeEmails": ["finance"] }""", 400, "financeEmails" },
+        { "organization finance emails not a list", "PATCH", "/api/organization", """{ "financeEmails": "f@example.com" }""", 400, "financeEmails" },
+        { "statements period missing", "POST", "/api/statements", "{}", 400, "period" },
+        { "statements month 13", "POST", "/api/statements", """{ "period": "2026-13" }""", 400, "period" },
+        { "statements period as number", "POST", "/api/statements", """{ "period": 202607 }""", 400, "period" },
+        { "statements period not started", "POST", "/api/statements", """{ "period": "2999-01" }""", 400, "period" },
+        { "statement list forged cursor", "GET", "/api/partners/{partner}/statements?cursor=not-a-cursor", "", 400, "cursor" },
+        { "statement bad period", "GET", "/api/partners/{partner}/statements/July", "", 400, "period" },
+        { "reconciliation from after to", "POST", "/api/reconciliation-runs", """{ "from": "2026-11-02", "to": "2026-11-01" }""", 400, "from" },
+        { "reconciliation from not a date", "POST", "/api/reconciliation-runs", """{ "from": "yesterday" }""", 400, "from" },
+        { "reconciliation timestamp without offset", "POST", "/api/reconciliation-runs", """{ "to": "2026-11-01T00:00:00" }""", 400, "to" },
+        { "reconciliation window over a year", "POST", "/api/reconciliation-runs", """{ "from": "2024-01-01", "to": "2026-01-01" }""", 400, "from" },
+        { "reconciliation from as number", "POST", "/api/reconciliation-runs", """{ "from": 5 }""", 400, "from" },
+        { "reconciliation list limit 0", "GET", "/api/reconciliation-runs?limit=0", "", 400, "limit" },
     };
 
     [Theory]
@@ -177,6 +191,12 @@ public sealed class MalformedRequestTests(ApiFactory factory)
         foreach (var path in new[] { "/api/payouts?limit=100", "/api/partners?limit=100", "/api/audit-log?limit=100", "/api/organization" })
         {
             parts.Add(await org.Viewer.GetStringAsync(path, ct));
+        }
+
+        parts.Add(await org.Finance.GetStringAsync("/api/reconciliation-runs?limit=100", ct));
+        foreach (var partner in (await TestOrg.Json(await org.Viewer.GetAsync("/api/partners?limit=100", ct)))["data"]!.AsArray())
+        {
+            parts.Add(await org.Viewer.GetStringAsync($"/api/partners/{partner!["id"]}/statements?limit=100", ct));
         }
 
         return string.Join("\n", parts);

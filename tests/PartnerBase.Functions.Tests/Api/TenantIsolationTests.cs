@@ -26,7 +26,11 @@ public sealed class TenantIsolationTests(ApiFactory factory)
         var firstApproved = (await victim.CreatePayoutAsync(partnerId))["id"]!.GetValue<string>();
         Assert.Equal("pending_approval", (await victim.ActAsync(victim.Approver, firstApproved, "approve"))["status"]!.GetValue<string>());
         await victim.Manager.PatchAsJsonAsync($"/api/partners/{partnerId}", new { taxFormStatus = "submitted" }, ct);
-        var before = await SnapshotAsync(victim);
+        await TestOrg.ExpectAsync(await victim.Manager.PostAsJsonAsync("/api/statements", new { period = "2026-07" }, ct), HttpStatusCode.OK);
+        var reconciliation = await victim.Finance.PostAsJsonAsync("/api/reconciliation-runs", new { }, ct);
+        await TestOrg.ExpectAsync(reconciliation, HttpStatusCode.Created);
+        var reconciliationId = (await TestOrg.Json(reconciliation))["id"]!.GetValue<string>();
+        var before = await SnapshotAsync(victim, partnerId);
         var attacker = new TestOrg(factory).Client("intruder", "admin");
 
         foreach (var (method, path) in new[]
@@ -44,6 +48,8 @@ public sealed class TenantIsolationTests(ApiFactory factory)
             ("GET", $"/api/partners/{partnerId}"),
             ("PATCH", $"/api/partners/{partnerId}"),
             ("GET", $"/api/partners/{partnerId}/payout-summary"),
+            ("GET", $"/api/partners/{partnerId}/statements/2026-07"),
+            ("GET", $"/api/reconciliation-runs/{reconciliationId}"),
         })
         {
             using var request = new HttpRequestMessage(new HttpMethod(method), path)
@@ -53,7 +59,7 @@ public sealed class TenantIsolationTests(ApiFactory factory)
             await ProblemAssert.IsProblemAsync(await attacker.SendAsync(request, ct), HttpStatusCode.NotFound, "not_found");
         }
 
-        foreach (var path in new[] { $"/api/payouts?partnerId={partnerId}", "/api/payouts", "/api/partners", $"/api/audit-log?payoutId={pending}", "/api/audit-log" })
+        foreach (var path in new[] { $"/api/payouts?partnerId={partnerId}", "/api/payouts", "/api/partners", $"/api/audit-log?payoutId={pending}", "/api/audit-log", $"/api/partners/{partnerId}/statements", "/api/reconciliation-runs" })
         {
             var page = await TestOrg.Json(await attacker.GetAsync(path, ct));
             Assert.Empty(page["data"]!.AsArray());
@@ -77,11 +83,16 @@ public sealed class TenantIsolationTests(ApiFactory factory)
         var victimPartner = await TestOrg.Json(await victim.Viewer.GetAsync($"/api/partners/{partnerId}", ct));
         Assert.Equal("submitted", victimPartner["taxFormStatus"]!.GetValue<string>());
         Assert.Equal(["tax_form_not_verified"], victimPartner["payableBlockers"]!.AsArray().Select(b => b!.GetValue<string>()));
+        // The attacker's own statement of its twin partner's month, and its reconciliation, touch only its organization's documents.
+        await TestOrg.ExpectAsync(await attacker.PostAsJsonAsync("/api/payouts", new { partnerId, amount = 1, currency = "USD", period = "2026-07" }, ct), HttpStatusCode.Created);
+        var twin = await TestOrg.Json(await attacker.PostAsJsonAsync("/api/statements", new { period = "2026-07" }, ct));
+        Assert.Equal(partnerId, twin["statements"]!.AsArray().Single()!["partnerId"]!.GetValue<string>());
+        await TestOrg.ExpectAsync(await attacker.PostAsJsonAsync("/api/reconciliation-runs", new { }, ct), HttpStatusCode.Created);
 
-        Assert.Equal(before, await SnapshotAsync(victim));
+        Assert.Equal(before, await SnapshotAsync(victim, partnerId));
     }
 
-    private static async Task<string> SnapshotAsync(TestOrg org)
+    private static async Task<string> SnapshotAsync(TestOrg org, string partnerId)
     {
         var ct = TestContext.Current.CancellationToken;
         var parts = new List<string>();
@@ -90,6 +101,9 @@ public sealed class TenantIsolationTests(ApiFactory factory)
             parts.Add(await org.Viewer.GetStringAsync(path, ct));
         }
 
+        parts.Add(await org.Viewer.GetStringAsync($"/api/partners/{partnerId}/statements", ct));
+        parts.Add(Convert.ToBase64String(await org.Viewer.GetByteArrayAsync($"/api/partners/{partnerId}/statements/2026-07", ct)));
+        parts.Add(await org.Finance.GetStringAsync("/api/reconciliation-runs", ct));
         return string.Join("\n", parts);
     }
 }
