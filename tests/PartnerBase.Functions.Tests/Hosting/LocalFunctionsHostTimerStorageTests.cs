@@ -20,6 +20,7 @@ namespace PartnerBase.Functions.Tests.Hosting;
 public sealed class LocalFunctionsHostTimerStorageTests(AzuriteServer azurite) : IClassFixture<AzuriteServer>
 {
     private const string CommissionSchedule = "0 0 2 1 * *";
+    private const string StatementsSchedule = "0 0 4 1 * *";
     private const string Rarely = "0 0 0 1 1 *";
     private static readonly TimeSpan LockPeriod = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
@@ -67,6 +68,48 @@ public sealed class LocalFunctionsHostTimerStorageTests(AzuriteServer azurite) :
         var payout = Assert.Single(payouts)!;
         Assert.Equal(25_000, payout["amount"]!.GetValue<long>());
         Assert.Equal($"{lastMonth.Year:D4}-{lastMonth.Month:D2}", payout["period"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task GenerateStatements_PastDueAtStart_ThenDeliveredAgain_LeavesOneStatementPerPartnerWithTheRunsFigures()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var hostId = NewHostId();
+        var container = await ContainerAsync();
+        await WriteMissedRunAsync(container, hostId, "GenerateStatements", StatementsSchedule);
+        var lockBlob = container.GetBlobClient($"locks/{hostId}/Host.Functions.GenerateStatements.Listener");
+        await lockBlob.UploadAsync(BinaryData.Empty, overwrite: true, ct);
+        var otherHost = lockBlob.GetBlobLeaseClient();
+        await otherHost.AcquireAsync(TimeSpan.FromSeconds(60), cancellationToken: ct);
+
+        var log = new LogRecorder();
+        using var loggerFactory = log.CreateFactory();
+        await using var app = await StartAsync(hostId, loggerFactory);
+        var org = new TestOrg(ApiFactory.For(app));
+        var partnerId = await org.CreatePartnerAsync(rateBps: 1000);
+        await org.ImportWonDealLastMonthAsync(partnerId, ct);
+        var lastMonth = DateTimeOffset.UtcNow.AddMonths(-1);
+        var period = $"{lastMonth.Year:D4}-{lastMonth.Month:D2}";
+        var run = await org.Manager.PostAsync("/api/commission-runs", TestOrg.RawJson("{ \"period\": \"" + period + "\" }"), ct);
+        await TestOrg.ExpectAsync(run, System.Net.HttpStatusCode.OK);
+
+        await otherHost.ReleaseAsync(cancellationToken: ct);
+        await WaitForStatusAsync(container, hostId, "GenerateStatements", s => s.Last != DateTime.MinValue);
+        // Delivered again, as a retry or a second instance would: a complete new version, one listing per partner.
+        var again = await app.Host.InvokeAsync("GenerateStatements", cancellationToken: ct);
+
+        Assert.True(again.Succeeded, again.Error);
+        Assert.Equal(2, Executions(log, "GenerateStatements").Count);
+        Assert.Single(log.Entries, e => e.Message.StartsWith("The timer is past due; generating the", StringComparison.Ordinal));
+        Assert.DoesNotContain(log.Entries, e => e.Level >= LogLevel.Error);
+        var listed = (await TestOrg.Json(await org.Viewer.GetAsync($"/api/partners/{partnerId}/statements", ct)))["data"]!.AsArray();
+        Assert.Equal(period, Assert.Single(listed)!["period"]!.GetValue<string>());
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/partners/{partnerId}/statements/{period}");
+        request.Headers.Accept.Add(new System.Net.Http.Headers.MediaTypeWithQualityHeaderValue("application/json"));
+        var statement = await TestOrg.Json(await org.Viewer.SendAsync(request, ct));
+        var payout = statement["currencies"]![0]!["payouts"]!.AsArray().Single()!;
+        Assert.Equal((25_000L, 25_000L), (payout["amount"]!.GetValue<long>(), payout["lines"]!.AsArray().Single()!["commission"]!.GetValue<long>()));
+        Assert.Equal(listed[0]!["id"]!.GetValue<string>(), statement["id"]!.GetValue<string>());
     }
 
     [Fact]
@@ -161,7 +204,7 @@ public sealed class LocalFunctionsHostTimerStorageTests(AzuriteServer azurite) :
                 ["EventRelaySchedule"] = Rarely,
                 ["PaymentsSchedule"] = paymentsSchedule,
                 ["NotificationsSchedule"] = Rarely,
-                ["StatementsSchedule"] = "0 0 4 1 * *",
+                ["StatementsSchedule"] = StatementsSchedule,
                 ["ReconciliationSchedule"] = "0 30 3 * * *",
             },
             loggerFactory: loggerFactory,
@@ -179,13 +222,13 @@ public sealed class LocalFunctionsHostTimerStorageTests(AzuriteServer azurite) :
 
     // What a host that stopped before the last occurrence leaves: Next is that occurrence, now in the past.
     // Written as the Functions host writes it (Newtonsoft, local time with its offset).
-    private static async Task WriteMissedRunAsync(BlobContainerClient container, string hostId)
+    private static async Task WriteMissedRunAsync(BlobContainerClient container, string hostId, string function = "CommissionRun", string schedule = CommissionSchedule)
     {
         var now = DateTime.UtcNow;
-        var missed = Commissions.GetNextOccurrences(now.AddDays(-40), now).Last();
+        var missed = CrontabSchedule.Parse(schedule, new CrontabSchedule.ParseOptions { IncludingSeconds = true }).GetNextOccurrences(now.AddDays(-40), now).Last();
         var lastUpdated = missed.AddHours(-1);
         var json = $$"""{"Last":"0001-01-01T00:00:00","Next":"{{missed:yyyy-MM-ddTHH:mm:ss}}+00:00","LastUpdated":"{{lastUpdated:yyyy-MM-ddTHH:mm:ss.fffffff}}+00:00"}""";
-        await container.GetBlobClient($"timers/{hostId}/Host.Functions.CommissionRun/status")
+        await container.GetBlobClient($"timers/{hostId}/Host.Functions.{function}/status")
             .UploadAsync(BinaryData.FromString(json), overwrite: true, TestContext.Current.CancellationToken);
     }
 
