@@ -54,6 +54,12 @@ param paymentsSchedule string = '*/5 * * * * *'
 @description('Six-field NCRONTAB schedule of SendNotifications (drains the `notifications` subscription).')
 param notificationsSchedule string = '*/5 * * * * *'
 
+@description('Six-field NCRONTAB schedule of GenerateStatements (the previous month\'s statements, after the commission run).')
+param statementsSchedule string = '0 0 4 1 * *'
+
+@description('Six-field NCRONTAB schedule of ReconcilePayments (the day before\'s reconciliation).')
+param reconciliationSchedule string = '0 30 3 * * *'
+
 @description('SMTP relay host for notification emails. Empty: notifications are only logged.')
 param smtpHost string = ''
 
@@ -64,6 +70,8 @@ var suffix = uniqueString(resourceGroup().id)
 var prefix = toLower(namePrefix)
 var compactPrefix = replace(prefix, '-', '')
 var topicName = 'payout-events'
+// The app's DocumentStore writes to this container; it is not a setting.
+var documentsContainerName = 'documents'
 var hasStripeKey = !empty(stripeApiKey)
 
 module monitoring 'modules/monitoring.bicep' = {
@@ -81,6 +89,7 @@ module storage 'modules/storage.bicep' = {
     location: location
     storageAccountName: take('st${compactPrefix}${suffix}', 24)
     deploymentContainerName: 'app-package'
+    documentsContainerName: documentsContainerName
   }
 }
 
@@ -137,6 +146,7 @@ module roles 'modules/roles.bicep' = {
   params: {
     principalId: functionApp.outputs.principalId
     storageAccountName: storage.outputs.storageAccountName
+    documentsContainerName: storage.outputs.documentsContainerName
     cosmosAccountName: cosmos.outputs.accountName
     serviceBusNamespaceName: serviceBus.outputs.namespaceName
     keyVaultName: keyVault.outputs.vaultName
@@ -163,6 +173,11 @@ var baseSettings = {
   EventRelaySchedule: eventRelaySchedule
   PaymentsSchedule: paymentsSchedule
   NotificationsSchedule: notificationsSchedule
+  StatementsSchedule: statementsSchedule
+  ReconciliationSchedule: reconciliationSchedule
+  // Blob versioning (storage.bicep) keeps every earlier document; the app's snapshots are for Azurite, which has none.
+  // The container itself comes from storage.bicep (the app creates it only in Development).
+  Documents__SnapshotBeforeOverwrite: 'false'
   Authentication__Schemes__Bearer__Authority: tokenAuthority
   Authentication__Schemes__Bearer__ValidAudiences__0: tokenAudience
   Payments__Provider: hasStripeKey ? 'stripe' : 'simulated'

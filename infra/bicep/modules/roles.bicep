@@ -6,6 +6,10 @@
 param principalId string
 
 param storageAccountName string
+
+@description('The app\'s documents container in that account (statements, reconciliation reports).')
+param documentsContainerName string
+
 param cosmosAccountName string
 param serviceBusNamespaceName string
 param keyVaultName string
@@ -13,6 +17,7 @@ param keyVaultName string
 // Built-in role definition ids (learn.microsoft.com/azure/role-based-access-control/built-in-roles).
 var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   serviceBusDataSender: '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39'
@@ -22,6 +27,16 @@ var roles = {
 
 resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
   name: storageAccountName
+}
+
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2025-01-01' existing = {
+  parent: storage
+  name: 'default'
+}
+
+resource documentsContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' existing = {
+  parent: blobService
+  name: documentsContainerName
 }
 
 resource cosmos 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' existing = {
@@ -45,6 +60,19 @@ resource storageBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-0
     principalId: principalId
     principalType: 'ServicePrincipal'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataOwner)
+  }
+}
+
+// The app's documents (CONTRACT §10: statements and reconciliation reports), read and written with the app's
+// identity. Blob Data Owner on the account above already allows this; the documents get their own grant, on their
+// container only, so that they keep exactly the access they need if the host's grant is ever narrowed.
+resource storageBlobDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(documentsContainer.id, principalId, roles.storageBlobDataContributor)
+  scope: documentsContainer
+  properties: {
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
   }
 }
 

@@ -1,5 +1,5 @@
-// The host's storage account (AzureWebJobsStorage, by identity) and the Flex Consumption
-// deployment container. Shared keys are off: everything signs in with Entra ID.
+// The app's storage account (AzureWebJobsStorage, by identity): the host's state, the Flex Consumption deployment
+// container and the app's documents (CONTRACT §10). Shared keys are off: everything signs in with Entra ID.
 
 @description('Azure region.')
 param location string
@@ -11,6 +11,18 @@ param storageAccountName string
 
 @description('Blob container that holds the deployment package.')
 param deploymentContainerName string
+
+@description('Blob container of the app\'s documents: statements and reconciliation reports (the app uses `documents`).')
+param documentsContainerName string
+
+@description('Days a deleted blob, blob version or container can still be restored.')
+@minValue(1)
+@maxValue(365)
+param deleteRetentionDays int = 7
+
+@description('Days after which earlier versions of the host\'s own blobs and of deployment packages are deleted (never documents).')
+@minValue(1)
+param hostVersionRetentionDays int = 7
 
 resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' = {
   name: storageAccountName
@@ -29,9 +41,23 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' = {
   }
 }
 
+// Versioning is what keeps every earlier statement when a period is generated again (the app writes with
+// Documents__SnapshotBeforeOverwrite=false here). Soft delete lets a deleted blob, version or container come back
+// within deleteRetentionDays.
 resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2025-01-01' = {
   parent: storage
   name: 'default'
+  properties: {
+    isVersioningEnabled: true
+    deleteRetentionPolicy: {
+      enabled: true
+      days: deleteRetentionDays
+    }
+    containerDeleteRetentionPolicy: {
+      enabled: true
+      days: deleteRetentionDays
+    }
+  }
 }
 
 resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' = {
@@ -42,5 +68,56 @@ resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/con
   }
 }
 
+resource documentsContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' = {
+  parent: blobService
+  name: documentsContainerName
+  properties: {
+    publicAccess: 'None'
+  }
+}
+
+// Versioning covers the whole account, so every overwrite of a deployment package or of a blob the host keeps
+// (timer schedule status, lock metadata, host keys) would keep a version forever. Those earlier versions go after
+// hostVersionRetentionDays; no rule matches the documents container, whose versions are the statements' history.
+resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2025-01-01' = {
+  parent: storage
+  name: 'default'
+  properties: {
+    policy: {
+      rules: [
+        {
+          name: 'host-state-versions'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: [
+                'blockBlob'
+              ]
+              prefixMatch: [
+                '${deploymentContainerName}/'
+                'azure-webjobs-hosts/'
+                'azure-webjobs-secrets/'
+              ]
+            }
+            actions: {
+              version: {
+                delete: {
+                  daysAfterCreationGreaterThan: hostVersionRetentionDays
+                }
+              }
+            }
+          }
+        }
+      ]
+    }
+  }
+  // After the blob service's versioning setting, which its version action is about.
+  dependsOn: [
+    blobService
+  ]
+}
+
 output storageAccountName string = storage.name
+output documentsContainerName string = documentsContainer.name
 output deploymentContainerUrl string = '${storage.properties.primaryEndpoints.blob}${deploymentContainer.name}'

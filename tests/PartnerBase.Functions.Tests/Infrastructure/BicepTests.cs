@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using System.Xml;
+using PartnerBase.Functions.Blobs;
 
 namespace PartnerBase.Functions.Tests.Infrastructure;
 
@@ -12,13 +13,14 @@ namespace PartnerBase.Functions.Tests.Infrastructure;
 /// (Azure.Bicep.CommandLine.linux-x64, restored with this project; its path comes in as assembly metadata), and the ARM
 /// template main.bicep compiles to keeps the promises the app relies on: a dotnet-isolated 10.0 app on Flex Consumption
 /// with platform CORS that allows the console's Static Web App, Entra ID everywhere and no keys in settings, the settings the app reads, the Service Bus topic
-/// and subscriptions of CONTRACT §6, and the roles of the app's identity.
+/// and subscriptions of CONTRACT §6, the documents container of CONTRACT §10 with blob versioning, and the roles of the app's identity.
 /// </summary>
 public sealed class BicepTests(BicepTests.CompiledTemplate compiled) : IClassFixture<BicepTests.CompiledTemplate>
 {
     private const string AzureServiceBusDataSender = "69a216fc-b8fb-44d8-bc22-1f3c2cd27a39";
     private const string AzureServiceBusDataReceiver = "4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0";
     private const string CosmosDbBuiltInDataContributor = "00000000-0000-0000-0000-000000000002";
+    private const string StorageBlobDataContributor = "ba92f5b4-2d11-453d-a403-e96b0029c9fe";
 
     public static TheoryData<string> ModuleFiles()
     {
@@ -197,6 +199,10 @@ public sealed class BicepTests(BicepTests.CompiledTemplate compiled) : IClassFix
     [InlineData("EventRelaySchedule", "*/5 * * * * *")]
     [InlineData("PaymentsSchedule", "*/5 * * * * *")]
     [InlineData("NotificationsSchedule", "*/5 * * * * *")]
+    [InlineData("StatementsSchedule", "0 0 4 1 * *")]
+    [InlineData("ReconciliationSchedule", "0 30 3 * * *")]
+    // Versioning keeps the earlier documents in Azure; the app's snapshots are only for Azurite.
+    [InlineData("Documents__SnapshotBeforeOverwrite", "false")]
     public void AppSettings_FixedSetting_HasTheContractValue(string name, string expected)
     {
         var settings = compiled.AppSettings();
@@ -276,6 +282,50 @@ public sealed class BicepTests(BicepTests.CompiledTemplate compiled) : IClassFix
     }
 
     [Fact]
+    public void BlobService_Versioning_IsOnWithSoftDelete()
+    {
+        // One blob service, the app's storage account's: every earlier statement is kept as a blob version (CONTRACT §10).
+        var blobService = Assert.Single(compiled.Resources("Microsoft.Storage/storageAccounts/blobServices"));
+        var properties = blobService.Resource.GetProperty("properties");
+
+        Assert.True(properties.GetProperty("isVersioningEnabled").GetBoolean(), "without blob versioning a regenerated statement overwrites the previous one");
+        foreach (var policy in new[] { "deleteRetentionPolicy", "containerDeleteRetentionPolicy" })
+        {
+            var retention = properties.GetProperty(policy);
+            Assert.True(retention.GetProperty("enabled").GetBoolean(), $"{policy} is off");
+            Assert.Equal(7, IntValue(blobService, retention.GetProperty("days")));
+        }
+    }
+
+    [Fact]
+    public void DocumentsContainer_PublicAccess_IsNone()
+    {
+        var container = DocumentsContainer();
+
+        Assert.Equal("None", container.Resource.GetProperty("properties").GetProperty("publicAccess").GetString());
+        var storage = Assert.Single(compiled.Resources("Microsoft.Storage/storageAccounts")).Resource;
+        Assert.False(storage.GetProperty("properties").GetProperty("allowBlobPublicAccess").GetBoolean(), "the account allows public blob access");
+    }
+
+    [Fact]
+    public void LifecyclePolicy_Rules_NeverDeleteDocumentsOrCurrentBlobs()
+    {
+        // Versioning is account-wide; old versions of the host's blobs may go, the documents' history may not.
+        var policy = Assert.Single(compiled.Resources("Microsoft.Storage/storageAccounts/managementPolicies")).Resource;
+        var documentsParameter = DocumentsContainer().NameSegments()[^1];
+        foreach (var rule in policy.GetProperty("properties").GetProperty("policy").GetProperty("rules").EnumerateArray())
+        {
+            var definition = rule.GetProperty("definition");
+            Assert.Equal(["version"], definition.GetProperty("actions").EnumerateObject().Select(a => a.Name));
+            // A rule without prefixes matches every blob, the documents included.
+            var prefixes = definition.GetProperty("filters").GetProperty("prefixMatch").EnumerateArray().Select(p => p.GetString()!).ToList();
+            Assert.NotEmpty(prefixes);
+            Assert.All(prefixes, prefix => Assert.DoesNotContain(documentsParameter, prefix, StringComparison.Ordinal));
+            Assert.All(prefixes, prefix => Assert.False(prefix.StartsWith(DocumentStore.ContainerName, StringComparison.Ordinal), $"{prefix} covers the documents"));
+        }
+    }
+
+    [Fact]
     public void Topic_DuplicateDetection_CoversAtLeastOneHour()
     {
         var topic = Assert.Single(compiled.Resources("Microsoft.ServiceBus/namespaces/topics")).Resource;
@@ -318,6 +368,7 @@ public sealed class BicepTests(BicepTests.CompiledTemplate compiled) : IClassFix
     [InlineData("Azure Service Bus Data Sender", AzureServiceBusDataSender, "Microsoft.ServiceBus/namespaces")]
     [InlineData("Azure Service Bus Data Receiver", AzureServiceBusDataReceiver, "Microsoft.ServiceBus/namespaces")]
     [InlineData("Storage Blob Data Owner", "b7e6dc6d-f1e8-4753-8033-0f276bb0955b", "Microsoft.Storage/storageAccounts")]
+    [InlineData("Storage Blob Data Contributor", StorageBlobDataContributor, "Microsoft.Storage/storageAccounts/blobServices/containers")]
     [InlineData("Storage Queue Data Contributor", "974c5e8b-45b9-4653-ba55-5f855dd0fb88", "Microsoft.Storage/storageAccounts")]
     [InlineData("Storage Table Data Contributor", "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3", "Microsoft.Storage/storageAccounts")]
     [InlineData("Key Vault Secrets User", "4633458b-17de-408a-b874-0445c86b69e6", "Microsoft.KeyVault/vaults")]
@@ -331,8 +382,50 @@ public sealed class BicepTests(BicepTests.CompiledTemplate compiled) : IClassFix
         AssertIsTheAppsPrincipal(assignment, properties.GetProperty("principalId").GetString()!);
         Assert.Equal("ServicePrincipal", properties.GetProperty("principalType").GetString());
         var scope = Assert.IsType<ArmExpression.Call>(ArmExpression.Parse(assignment.Resource.GetProperty("scope").GetString()!));
-        Assert.True(scope is { Name: "resourceId", Arguments: [ArmExpression.Literal { Value: var type }, ..] } && type.StartsWith(scopeType, StringComparison.Ordinal), $"{role} is granted on {scope.Text}");
+        Assert.True(scope is { Name: "resourceId", Arguments: [ArmExpression.Literal { Value: var type }, ..] } && type == scopeType, $"{role} is granted on {scope.Text}");
     }
+
+    [Fact]
+    public void RoleAssignment_BlobDataContributor_IsOnTheDocumentsContainer()
+    {
+        var assignment = Assert.Single(
+            compiled.Resources("Microsoft.Authorization/roleAssignments"),
+            r => r.Resolve(ArmExpression.Parse(r.Resource.GetProperty("properties").GetProperty("roleDefinitionId").GetString()!) is ArmExpression.Call { Name: "subscriptionResourceId", Arguments: [_, var id] } ? id : null) == StorageBlobDataContributor);
+
+        // resourceId(containers, <storage account>, 'default', parameters('documentsContainerName')), the name the storage module gave the container.
+        var scope = Assert.IsType<ArmExpression.Call>(ArmExpression.Parse(assignment.Resource.GetProperty("scope").GetString()!));
+        Assert.Equal(4, scope.Arguments.Count);
+        Assert.Equal("parameters('storageAccountName')", scope.Arguments[1].Text);
+        Assert.Equal("default", assignment.Resolve(scope.Arguments[2]));
+        var container = Assert.IsType<ArmExpression.Literal>(scope.Arguments[3] is ArmExpression.Call { Name: "parameters", Arguments: [var name] } ? name : null);
+        var passed = ArmExpression.Parse(compiled.ModuleParameter("roles", container.Value).GetString()!);
+        Assert.Equal(("storage", "documentsContainerName"), ArmExpression.ModuleOutput(passed));
+        var output = compiled.Module("storage").GetProperty("properties").GetProperty("template").GetProperty("outputs").GetProperty("documentsContainerName").GetProperty("value").GetString();
+        Assert.Equal($"[{DocumentsContainer().NameSegments()[^1]}]", output);
+    }
+
+    /// <summary>A number in a module's template: literal, or a parameter main.bicep passes or leaves at its default.</summary>
+    private int IntValue(CompiledTemplate.Located resource, JsonElement value)
+    {
+        if (value.ValueKind == JsonValueKind.Number)
+        {
+            return value.GetInt32();
+        }
+
+        var name = Assert.IsType<ArmExpression.Literal>(ArmExpression.Parse(value.GetString()!) is ArmExpression.Call { Name: "parameters", Arguments: [var argument] } ? argument : null).Value;
+        var passed = resource.Deployment is null ? default : compiled.Module(resource.Deployment).GetProperty("properties").GetProperty("parameters");
+        return passed.ValueKind == JsonValueKind.Object && passed.TryGetProperty(name, out var given)
+            ? given.GetProperty("value").GetInt32()
+            : resource.Template.GetProperty("parameters").GetProperty(name).GetProperty("defaultValue").GetInt32();
+    }
+
+    /// <summary>The storage module's container that main.bicep names after the app's DocumentStore.ContainerName.</summary>
+    private CompiledTemplate.Located DocumentsContainer() =>
+        Assert.Single(
+            compiled.Resources("Microsoft.Storage/storageAccounts/blobServices/containers"),
+            c => c.Deployment == "storage"
+                && ArmExpression.Parse(c.NameSegments()[^1]) is ArmExpression.Call { Name: "parameters", Arguments: [ArmExpression.Literal parameter] }
+                && compiled.Resolve(compiled.ModuleParameter("storage", parameter.Value)) == DocumentStore.ContainerName);
 
     [Fact]
     public void CosmosRoleAssignment_AppIdentity_IsBuiltInDataContributorOnTheAccount()
@@ -411,7 +504,11 @@ public sealed class BicepTests(BicepTests.CompiledTemplate compiled) : IClassFix
         public string? Resolve(ArmExpression.Node node) => Located.Resolve(node, Template);
 
         /// <inheritdoc cref="Resolve(ArmExpression.Node)"/>
-        public string? Resolve(JsonElement value) => value.ValueKind == JsonValueKind.String ? Resolve(ArmExpression.Parse(value.GetString()!)) : null;
+        public string? Resolve(JsonElement value) =>
+            value.ValueKind != JsonValueKind.String ? null
+            : value.GetString()!.StartsWith("[[", StringComparison.Ordinal) ? value.GetString()![1..]
+            : value.GetString()!.StartsWith('[') ? Resolve(ArmExpression.Parse(value.GetString()!))
+            : value.GetString();
 
         // The settings object is a union of createObject(name, value, …), if(…) and variables holding more of the same.
         private void CollectSettings(ArmExpression.Node node, Dictionary<string, ArmExpression.Node> settings)
