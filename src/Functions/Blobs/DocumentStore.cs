@@ -94,43 +94,37 @@ public sealed class DocumentStore(BlobServiceClient service, IOptions<DocumentSt
 {
     public const string ContainerName = "documents";
 
-    private const int WriteAttempts = 5;
+    // Enough for a handful of writers of one document at once (a regeneration racing the timer's).
+    private const int WriteAttempts = 16;
 
     public BlobContainerClient Container { get; } = service.GetBlobContainerClient(ContainerName);
 
     public async Task WriteAsync(string path, BinaryData content, string contentType, CancellationToken cancellationToken = default)
     {
         var blob = Container.GetBlobClient(path);
+        var upload = new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = contentType } };
+        // First as a new document (one request); when one is there, keep it, then write over exactly what was kept,
+        // so that of two concurrent writers neither loses the other's document.
+        var exists = false;
         for (var attempt = 1; ; attempt++)
         {
-            // Conditional on the state that was kept, so that of two concurrent writers neither loses the other's document.
-            BlobRequestConditions? conditions = null;
-            if (options.Value.SnapshotBeforeOverwrite)
-            {
-                try
-                {
-                    var snapshot = await blob.CreateSnapshotAsync(cancellationToken: cancellationToken);
-                    conditions = new BlobRequestConditions { IfMatch = snapshot.Value.ETag };
-                }
-                catch (RequestFailedException e) when (e.Status == 404)
-                {
-                    // Nothing to keep yet (or no container yet: created below).
-                    conditions = new BlobRequestConditions { IfNoneMatch = ETag.All };
-                }
-            }
-
             try
             {
-                await blob.UploadAsync(content, new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = contentType }, Conditions = conditions }, cancellationToken);
+                upload.Conditions = !options.Value.SnapshotBeforeOverwrite ? null
+                    : !exists ? new BlobRequestConditions { IfNoneMatch = ETag.All }
+                    : new BlobRequestConditions { IfMatch = (await blob.CreateSnapshotAsync(cancellationToken: cancellationToken)).Value.ETag };
+                await blob.UploadAsync(content, upload, cancellationToken);
                 return;
             }
             catch (RequestFailedException e) when (e.ErrorCode == BlobErrorCode.ContainerNotFound && options.Value.CreateContainer && attempt < WriteAttempts)
             {
                 await Container.CreateIfNotExistsAsync(PublicAccessType.None, cancellationToken: cancellationToken);
             }
-            catch (RequestFailedException e) when (e.Status is 409 or 412 && attempt < WriteAttempts)
+            catch (RequestFailedException e) when (e.Status is 404 or 409 or 412 && attempt < WriteAttempts)
             {
-                // Another writer got there first: keep theirs, then write over it.
+                // 409: there is one to keep; 412: it changed after it was kept; 404: it went before it was kept.
+                exists = e.Status != 404;
+                await Task.Delay(Random.Shared.Next(5, 20 * attempt), cancellationToken);
             }
         }
     }
