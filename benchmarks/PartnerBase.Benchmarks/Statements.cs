@@ -373,7 +373,7 @@ public static class Statements
             Console.WriteLine($"| render the PDF (StatementPdf.Render) | {RenderSeconds * 1000 / Count:F2} |");
             Console.WriteLine($"| serialize the JSON | {JsonSeconds * 1000 / Count:F3} |");
             Console.WriteLine($"| one PDF upload (BlobClient.UploadAsync: 1 request) | {PerUploadMs:F2} |");
-            Console.WriteLine($"| one PDF DocumentStore.WriteAsync to a new path (snapshot attempt → 404, then conditional upload: 2 requests) | {WriteSeconds * 1000 / Count:F2} |");
+            Console.WriteLine($"| one PDF DocumentStore.WriteAsync to a new path (one upload, conditional on no document being there) | {WriteSeconds * 1000 / Count:F2} |");
         }
     }
 
