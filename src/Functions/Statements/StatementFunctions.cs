@@ -160,7 +160,7 @@ public sealed partial class StatementFunctions(StatementService statements, IPay
         foreach (var offered in Offered)
         {
             var quality = accept
-                .Where(range => new Microsoft.Net.Http.Headers.MediaTypeHeaderValue(offered).IsSubsetOf(range))
+                .Where(range => new MediaTypeHeaderValue(offered).IsSubsetOf(range))
                 .OrderByDescending(range => range.MatchesAllTypes ? 0 : range.MatchesAllSubTypes ? 1 : 2)
                 .Select(range => range.Quality ?? 1)
                 .DefaultIfEmpty(0)
