@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using PartnerBase.Azurite;
 using PartnerBase.FunctionsLocal;
 
 namespace PartnerBase.Console.Tests;
@@ -20,8 +21,9 @@ public sealed class BrowserCollection : ICollectionFixture<ConsoleApp>
 
 /// <summary>
 /// The console as a developer runs it (CONTRACT §9): the Function App's and the console's build output under the local
-/// Functions host in Development, with its development sign-in, and headless Chromium — one of each per test run. The
-/// host and the tests share a fresh <c>dotnet user-jwts</c> signing key, so the tests can call the API themselves.
+/// Functions host in Development, with its development sign-in, Azurite for its documents (statements, reconciliation
+/// reports) and headless Chromium — one of each per test run. The host and the tests share a fresh
+/// <c>dotnet user-jwts</c> signing key, so the tests can call the API themselves.
 /// </summary>
 public sealed partial class ConsoleApp : IAsyncLifetime
 {
@@ -35,6 +37,7 @@ public sealed partial class ConsoleApp : IAsyncLifetime
     private static readonly Lazy<string> Root = new(FindRepoRoot);
 
     private readonly byte[] _signingKey = RandomNumberGenerator.GetBytes(32);
+    private LocalAzurite? _azurite;
     private LocalFunctionsHost? _host;
     private IPlaywright? _playwright;
     private IBrowser? _browser;
@@ -64,6 +67,17 @@ public sealed partial class ConsoleApp : IAsyncLifetime
             throw new InvalidOperationException($"{ConsoleBuildOutput} has no *.staticwebassets.endpoints.json: build src/Console ({Configuration}) first.");
         }
 
+        // The app keeps its documents in its AzureWebJobsStorage; Development's default (UseDevelopmentStorage=true,
+        // 127.0.0.1:10000) may be taken or absent, so the run has an Azurite of its own on a free port.
+        try
+        {
+            _azurite = await LocalAzurite.StartAsync();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new InvalidOperationException($"Azurite (tools/azurite, npm 'azurite', Node.js 20+) could not be started; the console tests need it for the app's documents: {e.Message}", e);
+        }
+
         var options = new LocalHostOptions
         {
             AppDirectory = FunctionsBuildOutput,
@@ -72,6 +86,7 @@ public sealed partial class ConsoleApp : IAsyncLifetime
             Settings = new Dictionary<string, string>
             {
                 ["AZURE_FUNCTIONS_ENVIRONMENT"] = "Development",
+                ["AzureWebJobsStorage"] = _azurite.ConnectionString,
                 ["Authentication__Schemes__Bearer__SigningKeys__0__Issuer"] = Issuer,
                 ["Authentication__Schemes__Bearer__SigningKeys__0__Value"] = Convert.ToBase64String(_signingKey),
                 ["CommissionRunSchedule"] = "0 0 2 1 * *",
@@ -102,6 +117,11 @@ public sealed partial class ConsoleApp : IAsyncLifetime
         if (_host is not null)
         {
             await _host.DisposeAsync();
+        }
+
+        if (_azurite is not null)
+        {
+            await _azurite.DisposeAsync();
         }
     }
 
