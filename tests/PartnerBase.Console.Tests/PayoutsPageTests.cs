@@ -61,6 +61,24 @@ public sealed partial class PayoutsPageTests(ConsoleApp app)
     }
 
     [Fact]
+    public async Task PartnerFilter_FromTheAddress_IsTheSelectsChoice()
+    {
+        var org = new TestOrg(app);
+        var (_, approved, _) = await ThreeStatusesAsync(org);
+        await using var browser = await app.OpenAsync();
+        var page = browser.Page;
+        await app.SignInAsync(page, org.Id, "viewer-1", "viewer");
+
+        // A shared link: the partners arrive after the select first showed the address's partner.
+        await page.GotoAsync("/payouts?partnerId=p-approved");
+
+        await Expect(Controls.DataRows(page)).ToHaveCountAsync(1, new() { Timeout = 60_000 });
+        await Expect(Controls.Row(page, approved)).ToHaveCountAsync(1);
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        await Expect(page.GetByLabel("Partner", new() { Exact = true })).ToHaveValueAsync("p-approved");
+    }
+
+    [Fact]
     public async Task ExportCsv_Filtered_DownloadsAFileWithTheFilteredRows()
     {
         var org = new TestOrg(app);
