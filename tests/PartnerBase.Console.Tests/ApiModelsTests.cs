@@ -35,6 +35,17 @@ public sealed class ApiModelsTests(ConsoleApp app)
         { nameof(RunPayout), "CommissionRunPayout" },
         { nameof(CarriedForward), "CarriedForwardResponse" },
         { nameof(Held), "HeldResponse" },
+        { nameof(StatementEntry), "StatementEntryResponse" },
+        { nameof(GeneratedStatements), "CreateStatementsResponse" },
+        { nameof(Statement), "StatementResponse" },
+        { nameof(StatementPartner), "StatementPartnerResponse" },
+        { nameof(StatementCurrency), "StatementCurrencyResponse" },
+        { nameof(StatementPayout), "StatementPayoutResponse" },
+        { nameof(StatementLine), "StatementLineResponse" },
+        { nameof(StatementHeld), "StatementHeldResponse" },
+        { nameof(StatementTotals), "StatementTotalsResponse" },
+        { nameof(ReconciliationRun), "ReconciliationRunResponse" },
+        { nameof(ReconciliationIssue), "ReconciliationIssueResponse" },
     };
 
     [Theory]

@@ -12,7 +12,7 @@ using PartnerBase.Core.Payouts;
 namespace PartnerBase.Console.Api;
 
 /// <summary>
-/// The console's one way to the API: typed calls for the routes of CONTRACT §3–§8. Every change of a payout sends
+/// The console's one way to the API: typed calls for the routes of CONTRACT §3–§8 and §10. Every change of a payout sends
 /// If-Match with the version the user was shown; creates send the Idempotency-Key the caller holds for its dialog.
 /// A failure is an <see cref="ApiException"/>; a 401 (or a token that cannot be had) sends the user to sign in again.
 /// </summary>
@@ -77,13 +77,53 @@ public sealed class ApiClient(HttpClient http, NavigationManager navigation)
     public Task<CommissionRun> RunCommissionsAsync(string period, bool dryRun, string idempotencyKey, CancellationToken cancellationToken = default) =>
         SendAsync<CommissionRun>(HttpMethod.Post, "commission-runs", new { period, dryRun }, idempotencyKey: idempotencyKey, cancellationToken: cancellationToken);
 
+    public Task<GeneratedStatements> GenerateStatementsAsync(string period, string idempotencyKey, CancellationToken cancellationToken = default) =>
+        SendAsync<GeneratedStatements>(HttpMethod.Post, "statements", new { period }, idempotencyKey: idempotencyKey, cancellationToken: cancellationToken);
+
+    public Task<Page<StatementEntry>> ListStatementsAsync(string partnerId, string? cursor, int limit = 25, CancellationToken cancellationToken = default) =>
+        GetAsync<Page<StatementEntry>>(Query($"partners/{Uri.EscapeDataString(partnerId)}/statements", $"&limit={limit}" + Param("cursor", cursor)), cancellationToken);
+
+    /// <summary>The partner's latest statement of the period, as JSON (the route answers PDF unless asked otherwise).</summary>
+    public async Task<Statement> GetStatementAsync(string partnerId, string period, CancellationToken cancellationToken = default)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, StatementPath(partnerId, period));
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        using var response = await SendCoreAsync(request, cancellationToken);
+        return await ReadAsync<Statement>(response, cancellationToken);
+    }
+
+    /// <summary>The statement's PDF: its file name (<c>statement-{partnerId}-{period}.pdf</c>) and bytes.</summary>
+    public async Task<(string FileName, byte[] Content)> DownloadStatementAsync(string partnerId, string period, CancellationToken cancellationToken = default)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, StatementPath(partnerId, period));
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/pdf"));
+        using var response = await SendCoreAsync(request, cancellationToken);
+        return (FileNameOf(response, $"statement-{partnerId}-{period}.pdf"), await response.Content.ReadAsByteArrayAsync(cancellationToken));
+    }
+
+    /// <param name="from">An ISO 8601 date or timestamp, inclusive; null: the API's default window.</param>
+    /// <param name="to">Exclusive; null: now.</param>
+    public Task<ReconciliationRun> RunReconciliationAsync(string? from, string? to, string idempotencyKey, CancellationToken cancellationToken = default) =>
+        SendAsync<ReconciliationRun>(HttpMethod.Post, "reconciliation-runs", new { from, to }, idempotencyKey: idempotencyKey, cancellationToken: cancellationToken);
+
+    public Task<Page<ReconciliationRun>> ListReconciliationRunsAsync(string? cursor, int limit = 25, CancellationToken cancellationToken = default) =>
+        GetAsync<Page<ReconciliationRun>>(Query("reconciliation-runs", $"&limit={limit}" + Param("cursor", cursor)), cancellationToken);
+
+    public Task<ReconciliationRun> GetReconciliationRunAsync(string id, CancellationToken cancellationToken = default) =>
+        GetAsync<ReconciliationRun>($"reconciliation-runs/{Uri.EscapeDataString(id)}", cancellationToken);
+
     /// <summary>The CSV export of the filters: its file name and bytes.</summary>
     public async Task<(string FileName, byte[] Content)> ExportPayoutsAsync(PayoutFilter filter, CancellationToken cancellationToken = default)
     {
         using var response = await SendCoreAsync(new HttpRequestMessage(HttpMethod.Get, Query("payouts/export", Filter(filter))), cancellationToken);
-        var name = response.Content.Headers.ContentDisposition?.FileNameStar ?? response.Content.Headers.ContentDisposition?.FileName?.Trim('"') ?? "payouts.csv";
-        return (name, await response.Content.ReadAsByteArrayAsync(cancellationToken));
+        return (FileNameOf(response, "payouts.csv"), await response.Content.ReadAsByteArrayAsync(cancellationToken));
     }
+
+    private static string FileNameOf(HttpResponseMessage response, string fallback) =>
+        response.Content.Headers.ContentDisposition?.FileNameStar ?? response.Content.Headers.ContentDisposition?.FileName?.Trim('"') ?? fallback;
+
+    private static string StatementPath(string partnerId, string period) =>
+        $"partners/{Uri.EscapeDataString(partnerId)}/statements/{Uri.EscapeDataString(period)}";
 
     private async Task<T> GetAsync<T>(string path, CancellationToken cancellationToken)
     {

@@ -1,8 +1,9 @@
 using PartnerBase.Core.Payouts;
+using PartnerBase.Core.Reconciliation;
 
 namespace PartnerBase.Console.Api;
 
-// The API's answers as the console reads them (CONTRACT §3–§8), camelCase with snake_case enums like the API. Kept
+// The API's answers as the console reads them (CONTRACT §3–§8, §10), camelCase with snake_case enums like the API. Kept
 // beside the client, checked against the API's OpenAPI document by the console tests.
 
 public sealed record Page<T>(IReadOnlyList<T> Data, string? NextCursor);
@@ -91,7 +92,8 @@ public sealed record Organization(
     IReadOnlyList<string> ApproverEmails,
     bool RequireVerifiedTaxForm,
     ApprovalPolicy ApprovalPolicy,
-    int HoldDays);
+    int HoldDays,
+    IReadOnlyList<string> FinanceEmails);
 
 public sealed record RunPayout(string? PayoutId, string PartnerId, string Currency, long Amount, int AttributionCount);
 
@@ -100,6 +102,31 @@ public sealed record CarriedForward(string PartnerId, string Currency, long Amou
 public sealed record Held(string PartnerId, string Currency, long Amount, int AttributionCount, DateTime PayableFrom);
 
 public sealed record CommissionRun(string Period, bool DryRun, IReadOnlyList<RunPayout> Payouts, IReadOnlyList<CarriedForward> CarriedForward, IReadOnlyList<Held>? Held);
+
+// Statements and reconciliation (CONTRACT §10).
+public sealed record StatementEntry(string Id, string PartnerId, string Period, DateTime GeneratedAt);
+
+public sealed record GeneratedStatements(string Period, IReadOnlyList<StatementEntry> Statements);
+
+public sealed record Statement(string Id, string OrgId, string Period, DateTime GeneratedAt, StatementPartner Partner, IReadOnlyList<StatementCurrency> Currencies);
+
+public sealed record StatementPartner(string Id, string Name, string? Email);
+
+public sealed record StatementCurrency(string Currency, IReadOnlyList<StatementPayout> Payouts, IReadOnlyList<StatementHeld> Held, long CarriedForward, StatementTotals Totals);
+
+public sealed record StatementPayout(string Id, PayoutStatus Status, long Amount, PayoutSource Source, DateTime? PaidAt, string? PaymentReference, IReadOnlyList<StatementLine> Lines);
+
+/// <summary>A commission line; a reversal is negative.</summary>
+public sealed record StatementLine(string AttributionId, string DealId, DateTime ClosedAt, long AttributedAmount, int CommissionRateBps, long Commission);
+
+public sealed record StatementHeld(string AttributionId, string DealId, DateTime ClosedAt, long Commission, DateTime PayableFrom);
+
+public sealed record StatementTotals(long Earned, long Paid, long Pending, long Failed);
+
+public sealed record ReconciliationRun(string Id, DateTime From, DateTime To, DateTime CreatedAt, int Matched, IReadOnlyList<ReconciliationIssue> Issues);
+
+/// <summary><c>expected</c>/<c>actual</c>: minor units as decimal strings for an amount mismatch, ISO 4217 codes for a currency mismatch.</summary>
+public sealed record ReconciliationIssue(IssueKind Kind, string? PayoutId, string? TransferId, string? Expected, string? Actual);
 
 /// <summary>The list filters of CONTRACT §4, as the payouts page keeps them in its query string.</summary>
 public sealed record PayoutFilter(string? Status = null, string? PartnerId = null, string? Period = null)
