@@ -28,6 +28,7 @@ public sealed class AccessibilityTests(ConsoleApp app)
     [InlineData("/commission-runs")]
     [InlineData("/activity")]
     [InlineData("/settings")]
+    [InlineData("/statements")]
     public async Task StaffPage_Axe_HasNoSeriousViolations(string path)
     {
         var org = new TestOrg(app);
@@ -54,6 +55,33 @@ public sealed class AccessibilityTests(ConsoleApp app)
         var page = browser.Page;
         await app.SignInAsync(page, org.Id, "partner-axe", "partner", partner);
         await Expect(page.GetByText("$456.00").First).ToBeVisibleAsync();
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+
+        await AssertNoSeriousViolationsAsync(page);
+    }
+
+    [Fact]
+    public async Task StatementsPage_ViewedStatement_Axe_HasNoSeriousViolations()
+    {
+        var (org, partner) = await StatementsTests.StatementOfLastMonthAsync(app);
+        await using var browser = await app.OpenAsync();
+        var page = browser.Page;
+        await app.SignInAsync(page, org.Id, "finance-axe", "finance");
+
+        await StatementsTests.ViewStatementAsync(page, partner);
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+
+        await AssertNoSeriousViolationsAsync(page);
+    }
+
+    [Fact]
+    public async Task Portal_WithStatements_Axe_HasNoSeriousViolations()
+    {
+        var (org, partner) = await StatementsTests.StatementOfLastMonthAsync(app);
+        await using var browser = await app.OpenAsync();
+        var page = browser.Page;
+        await app.SignInAsync(page, org.Id, "partner-axe", "partner", partner);
+        await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Your statements" })).ToBeVisibleAsync();
         await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
 
         await AssertNoSeriousViolationsAsync(page);

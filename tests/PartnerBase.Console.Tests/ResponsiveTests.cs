@@ -40,6 +40,34 @@ public sealed class ResponsiveTests(ConsoleApp app)
         await AssertNoHorizontalScrollAsync(page);
     }
 
+    [Fact]
+    public async Task StatementsPage_ViewedStatement_390PxWide_HasNoHorizontalScroll()
+    {
+        var (org, partner) = await StatementsTests.StatementOfLastMonthAsync(app);
+        await using var browser = await app.OpenAsync(PhoneWidth, 844);
+        var page = browser.Page;
+        await app.SignInAsync(page, org.Id, "finance-narrow", "finance");
+
+        await StatementsTests.ViewStatementAsync(page, partner);
+
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Generate", Exact = true })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Download PDF" })).ToBeVisibleAsync();
+        await AssertNoHorizontalScrollAsync(page);
+    }
+
+    [Fact]
+    public async Task Portal_WithStatements_390PxWide_HasNoHorizontalScroll()
+    {
+        var (org, partner) = await StatementsTests.StatementOfLastMonthAsync(app);
+        await using var browser = await app.OpenAsync(PhoneWidth, 844);
+        var page = browser.Page;
+
+        await app.SignInAsync(page, org.Id, "partner-narrow", "partner", partner);
+
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Download PDF" })).ToBeVisibleAsync();
+        await AssertNoHorizontalScrollAsync(page);
+    }
+
     private static async Task AssertNoHorizontalScrollAsync(IPage page)
     {
         await page.WaitForLoadStateAsync(LoadState.NetworkIdle);

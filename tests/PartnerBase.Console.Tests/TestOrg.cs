@@ -20,6 +20,18 @@ public sealed class TestOrg(ConsoleApp app)
 
     public HttpClient Viewer => Client("viewer-api", "viewer");
 
+    public HttpClient Finance => Client("finance-api", "finance");
+
+    /// <summary>Last month (<c>2026-10</c>): the period its commission run settles and its statements cover.</summary>
+    public static string LastMonth
+    {
+        get
+        {
+            var lastMonth = DateTime.UtcNow.AddMonths(-1);
+            return $"{lastMonth.Year:D4}-{lastMonth.Month:D2}";
+        }
+    }
+
     public HttpClient Client(string user, params string[] roles) => app.ApiClient(Id, user, roles);
 
     public async Task<string> CreatePartnerAsync(string id, string name)
@@ -75,6 +87,37 @@ public sealed class TestOrg(ConsoleApp app)
         while (cursor is not null);
 
         return payouts;
+    }
+
+    /// <summary>
+    /// Last month's settlement of each partner: one won deal of 2,500.00 USD closed on the 10th (deal <c>deal-{partner}</c>),
+    /// the commission run (10 %: a payout of $250.00 each), and the payouts approved. Returns the payouts' ids.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> SettleLastMonthAsync(params string[] partnerIds)
+    {
+        var lastMonth = DateTime.UtcNow.AddMonths(-1);
+        var closedAt = new DateTimeOffset(lastMonth.Year, lastMonth.Month, 10, 12, 0, 0, TimeSpan.Zero);
+        var attributions = partnerIds.Select(partnerId => new { id = $"deal-{partnerId}", partnerId, dealId = $"deal-{partnerId}", attributedAmount = 250_000, currency = "USD", closedAt, status = "won" });
+        await ExpectAsync(await Manager.PostAsJsonAsync("/api/attributions", new { attributions }, Cancellation), HttpStatusCode.OK);
+
+        var run = await Manager.PostAsJsonAsync("/api/commission-runs", new { period = LastMonth }, Cancellation);
+        await ExpectAsync(run, HttpStatusCode.OK);
+        var payoutIds = (await JsonAsync(run))["payouts"]!.AsArray().Select(p => p!["payoutId"]!.GetValue<string>()).ToList();
+        Assert.Equal(partnerIds.Length, payoutIds.Count);
+        foreach (var payoutId in payoutIds)
+        {
+            await ActAsync(Approver, payoutId, "approve");
+        }
+
+        return payoutIds;
+    }
+
+    /// <summary>Generates the period's statements as finance; returns the partners that got one.</summary>
+    public async Task<IReadOnlyList<string>> GenerateStatementsAsync(string period)
+    {
+        var response = await Finance.PostAsJsonAsync("/api/statements", new { period }, Cancellation);
+        await ExpectAsync(response, HttpStatusCode.OK);
+        return [.. (await JsonAsync(response))["statements"]!.AsArray().Select(s => s!["partnerId"]!.GetValue<string>())];
     }
 
     public static async Task ExpectAsync(HttpResponseMessage response, HttpStatusCode expected)
