@@ -29,6 +29,7 @@ public sealed class AccessibilityTests(ConsoleApp app)
     [InlineData("/activity")]
     [InlineData("/settings")]
     [InlineData("/statements")]
+    [InlineData("/reconciliation")]
     public async Task StaffPage_Axe_HasNoSeriousViolations(string path)
     {
         var org = new TestOrg(app);
@@ -69,6 +70,22 @@ public sealed class AccessibilityTests(ConsoleApp app)
         await app.SignInAsync(page, org.Id, "finance-axe", "finance");
 
         await StatementsTests.ViewStatementAsync(page, partner);
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+
+        await AssertNoSeriousViolationsAsync(page);
+    }
+
+    [Fact]
+    public async Task ReconciliationPage_WithARun_Axe_HasNoSeriousViolations()
+    {
+        var org = await ReconciliationTests.PaidThroughTheProviderAsync(app);
+        await ReconciliationTests.RunAsync(org);
+        await using var browser = await app.OpenAsync();
+        var page = browser.Page;
+        await app.SignInAsync(page, org.Id, "finance-axe", "finance");
+
+        await page.GotoAsync("/reconciliation");
+        await Expect(page.GetByText("No issues", new() { Exact = true })).ToBeVisibleAsync(new() { Timeout = 60_000 });
         await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
 
         await AssertNoSeriousViolationsAsync(page);

@@ -56,6 +56,22 @@ public sealed class ResponsiveTests(ConsoleApp app)
     }
 
     [Fact]
+    public async Task ReconciliationPage_WithARun_390PxWide_HasNoHorizontalScroll()
+    {
+        var org = await ReconciliationTests.PaidThroughTheProviderAsync(app);
+        await ReconciliationTests.RunAsync(org);
+        await using var browser = await app.OpenAsync(PhoneWidth, 844);
+        var page = browser.Page;
+        await app.SignInAsync(page, org.Id, "finance-narrow", "finance");
+
+        await page.GotoAsync("/reconciliation");
+
+        await Expect(page.GetByText("No issues", new() { Exact = true })).ToBeVisibleAsync(new() { Timeout = 60_000 });
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Run reconciliation", Exact = true })).ToBeVisibleAsync();
+        await AssertNoHorizontalScrollAsync(page);
+    }
+
+    [Fact]
     public async Task Portal_WithStatements_390PxWide_HasNoHorizontalScroll()
     {
         var (org, partner) = await StatementsTests.StatementOfLastMonthAsync(app);

@@ -22,6 +22,8 @@ public sealed class TestOrg(ConsoleApp app)
 
     public HttpClient Finance => Client("finance-api", "finance");
 
+    public HttpClient Admin => Client("admin-api", "admin");
+
     /// <summary>Last month (<c>2026-10</c>): the period its commission run settles and its statements cover.</summary>
     public static string LastMonth
     {
@@ -34,9 +36,10 @@ public sealed class TestOrg(ConsoleApp app)
 
     public HttpClient Client(string user, params string[] roles) => app.ApiClient(Id, user, roles);
 
-    public async Task<string> CreatePartnerAsync(string id, string name)
+    /// <param name="account">The payout account; <c>acct_ok_…</c> is paid by the simulated provider.</param>
+    public async Task<string> CreatePartnerAsync(string id, string name, string? account = null)
     {
-        var response = await Manager.PostAsJsonAsync("/api/partners", new { id, name, email = $"{id}@example.com", commissionRateBps = 1000 }, Cancellation);
+        var response = await Manager.PostAsJsonAsync("/api/partners", new { id, name, email = $"{id}@example.com", commissionRateBps = 1000, payoutAccountId = account }, Cancellation);
         await ExpectAsync(response, HttpStatusCode.Created);
         return (await JsonAsync(response))["id"]!.GetValue<string>();
     }
@@ -118,6 +121,23 @@ public sealed class TestOrg(ConsoleApp app)
         var response = await Finance.PostAsJsonAsync("/api/statements", new { period }, Cancellation);
         await ExpectAsync(response, HttpStatusCode.OK);
         return [.. (await JsonAsync(response))["statements"]!.AsArray().Select(s => s!["partnerId"]!.GetValue<string>())];
+    }
+
+    /// <summary>Waits (up to a minute: the payments timer runs every second) until the payout has this status.</summary>
+    public async Task<JsonObject> WaitForStatusAsync(string payoutId, string status)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var payout = await GetPayoutAsync(payoutId);
+            if (payout["status"]!.GetValue<string>() == status)
+            {
+                return payout;
+            }
+
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"payout {payoutId} is {payout["status"]} after 60 s, not {status}");
+            await Task.Delay(200, Cancellation);
+        }
     }
 
     public static async Task ExpectAsync(HttpResponseMessage response, HttpStatusCode expected)
