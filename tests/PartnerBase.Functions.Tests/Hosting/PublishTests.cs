@@ -70,5 +70,5 @@ public sealed class PublishTests(PublishTests.PublishedApp published) : IClassFi
     }
 
     /// <summary>`dotnet publish src/Functions -c Release`, once for the class.</summary>
-    public sealed class PublishedApp() : PublishedProject(Path.Combine("src", "Functions", "PartnerBase.Functions.csproj"), "host.json", TimeSpan.FromMinutes(5));
+    public sealed class PublishedApp() : PublishedProject(Path.Combine("src", "Functions", "PartnerBase.Functions.csproj"), "host.json", TimeSpan.FromMinutes(10));
 }
