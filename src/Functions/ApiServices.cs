@@ -17,6 +17,7 @@ using PartnerBase.Functions.Http;
 using PartnerBase.Functions.Reconciliation;
 using PartnerBase.Functions.Security;
 using PartnerBase.Functions.Statements;
+using PartnerBase.Functions.Webhooks;
 
 namespace PartnerBase.Functions;
 
@@ -45,6 +46,7 @@ public static class ApiServices
         services.AddSingleton<StatementService>();
         services.AddSingleton<Reconciler>();
         services.AddSingleton<ReconciliationService>();
+        services.AddWebhooks(builder.Configuration, builder.Environment);
 
         services.Configure<JsonOptions>(options =>
         {

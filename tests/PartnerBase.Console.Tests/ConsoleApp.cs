@@ -93,6 +93,7 @@ public sealed partial class ConsoleApp : IAsyncLifetime
                 ["EventRelaySchedule"] = EverySecond,
                 ["PaymentsSchedule"] = EverySecond,
                 ["NotificationsSchedule"] = EverySecond,
+                ["WebhooksSchedule"] = EverySecond,
                 ["StatementsSchedule"] = "0 0 4 1 * *",
                 ["ReconciliationSchedule"] = "0 30 3 * * *",
                 ["Logging__LogLevel__Default"] = "Warning",

@@ -100,6 +100,12 @@ resource payouts 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@
             path: '/transfer/*'
           }
           {
+            path: '/endpoint/*'
+          }
+          {
+            path: '/delivery/*'
+          }
+          {
             path: '/"_etag"/?'
           }
         ]

@@ -6,6 +6,7 @@ using PartnerBase.Core.Payments;
 using PartnerBase.Core.Payouts;
 using PartnerBase.Core.Reconciliation;
 using PartnerBase.Core.Statements;
+using PartnerBase.Core.Webhooks;
 
 namespace PartnerBase.Core.Storage;
 
@@ -126,6 +127,31 @@ public interface IPayoutStore
 
     /// <summary>The ledger's transfers created in [<paramref name="from"/>, <paramref name="to"/>), streamed in no particular order.</summary>
     IAsyncEnumerable<ProviderTransfer> GetTransfersAsync(string orgId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default);
+
+    /// <summary>The organization's webhook endpoints, oldest first (an organization has a few: see the API's limit).</summary>
+    Task<IReadOnlyList<WebhookEndpoint>> ListWebhookEndpointsAsync(string orgId, CancellationToken cancellationToken = default);
+
+    Task<WebhookEndpoint?> GetWebhookEndpointAsync(string orgId, string endpointId, CancellationToken cancellationToken = default);
+
+    /// <summary>A compare-and-swap on <see cref="WebhookEndpoint.Version"/>: false if the stored one is not at <c>Version - 1</c> (absent, for version 1).</summary>
+    Task<bool> TrySaveWebhookEndpointAsync(WebhookEndpoint endpoint, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes the endpoint (its deliveries stay until they expire); false if there was none.</summary>
+    Task<bool> DeleteWebhookEndpointAsync(string orgId, string endpointId, CancellationToken cancellationToken = default);
+
+    Task<WebhookDelivery?> GetWebhookDeliveryAsync(string orgId, string deliveryId, CancellationToken cancellationToken = default);
+
+    /// <summary>A compare-and-swap on <see cref="WebhookDelivery.Version"/>: false if the stored one is not at <c>Version - 1</c> (absent, for version 1).</summary>
+    Task<bool> TrySaveWebhookDeliveryAsync(WebhookDelivery delivery, CancellationToken cancellationToken = default);
+
+    /// <summary>An endpoint's deliveries, newest first (created at, then id, descending).</summary>
+    Task<Page<WebhookDelivery>> ListWebhookDeliveriesAsync(string orgId, string endpointId, PageRequest page, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Pending deliveries of every organization whose next attempt is due at <paramref name="now"/>, earliest due
+    /// first, at most <paramref name="max"/>, leaving out those of the endpoints in <paramref name="exceptEndpoints"/>.
+    /// </summary>
+    Task<IReadOnlyList<WebhookDelivery>> GetDueWebhookDeliveriesAsync(DateTimeOffset now, IReadOnlyCollection<string> exceptEndpoints, int max, CancellationToken cancellationToken = default);
 
     /// <summary>Adds the organization to the registry of organizations (idempotent).</summary>
     Task RegisterOrganizationAsync(string orgId, CancellationToken cancellationToken = default);

@@ -8,6 +8,7 @@ using PartnerBase.Core.Payments;
 using PartnerBase.Core.Payouts;
 using PartnerBase.Core.Reconciliation;
 using PartnerBase.Core.Statements;
+using PartnerBase.Core.Webhooks;
 
 namespace PartnerBase.Core.Storage;
 
@@ -26,6 +27,10 @@ public sealed class InMemoryPayoutStore(TimeProvider timeProvider) : IPayoutStor
     private readonly List<PayoutEvent> _log = [];
     private readonly ConcurrentDictionary<string, string> _eventLogPositions = new(StringComparer.Ordinal);
     private readonly Lock _logGate = new();
+
+    // Pending webhook deliveries of every organization by when they are due (taken after a partition's gate).
+    private readonly SortedSet<DueKey> _due = [];
+    private readonly Lock _dueGate = new();
 
     public Task<Payout?> GetPayoutAsync(string orgId, string payoutId, CancellationToken cancellationToken = default)
     {
@@ -541,6 +546,123 @@ public sealed class InMemoryPayoutStore(TimeProvider timeProvider) : IPayoutStor
         }
     }
 
+    public Task<IReadOnlyList<WebhookEndpoint>> ListWebhookEndpointsAsync(string orgId, CancellationToken cancellationToken = default)
+    {
+        var partition = For(orgId);
+        lock (partition.Gate)
+        {
+            IReadOnlyList<WebhookEndpoint> endpoints = partition.WebhookEndpoints.Values.OrderBy(e => e.CreatedAt).ThenBy(e => e.Id, StringComparer.Ordinal).ToList();
+            return Task.FromResult(endpoints);
+        }
+    }
+
+    public Task<WebhookEndpoint?> GetWebhookEndpointAsync(string orgId, string endpointId, CancellationToken cancellationToken = default)
+    {
+        var partition = For(orgId);
+        lock (partition.Gate)
+        {
+            return Task.FromResult(partition.WebhookEndpoints.GetValueOrDefault(endpointId));
+        }
+    }
+
+    public Task<bool> TrySaveWebhookEndpointAsync(WebhookEndpoint endpoint, CancellationToken cancellationToken = default)
+    {
+        var partition = For(endpoint.OrgId);
+        lock (partition.Gate)
+        {
+            if ((partition.WebhookEndpoints.GetValueOrDefault(endpoint.Id)?.Version ?? 0) != endpoint.Version - 1)
+            {
+                return Task.FromResult(false);
+            }
+
+            partition.WebhookEndpoints[endpoint.Id] = endpoint;
+            return Task.FromResult(true);
+        }
+    }
+
+    public Task<bool> DeleteWebhookEndpointAsync(string orgId, string endpointId, CancellationToken cancellationToken = default)
+    {
+        var partition = For(orgId);
+        lock (partition.Gate)
+        {
+            return Task.FromResult(partition.WebhookEndpoints.Remove(endpointId));
+        }
+    }
+
+    public Task<WebhookDelivery?> GetWebhookDeliveryAsync(string orgId, string deliveryId, CancellationToken cancellationToken = default)
+    {
+        var partition = For(orgId);
+        lock (partition.Gate)
+        {
+            return Task.FromResult(partition.WebhookDeliveries.GetValueOrDefault(deliveryId));
+        }
+    }
+
+    public Task<bool> TrySaveWebhookDeliveryAsync(WebhookDelivery delivery, CancellationToken cancellationToken = default)
+    {
+        var partition = For(delivery.OrgId);
+        lock (partition.Gate)
+        {
+            var stored = partition.WebhookDeliveries.GetValueOrDefault(delivery.Id);
+            if ((stored?.Version ?? 0) != delivery.Version - 1)
+            {
+                return Task.FromResult(false);
+            }
+
+            partition.WebhookDeliveries[delivery.Id] = delivery;
+            if (stored is null)
+            {
+                if (!partition.DeliveriesByEndpoint.TryGetValue(delivery.EndpointId, out var order))
+                {
+                    partition.DeliveriesByEndpoint[delivery.EndpointId] = order = new SortedSet<PageKey>(PageKey.NewestFirst);
+                }
+
+                order.Add(new PageKey(delivery.CreatedAt, delivery.Id));
+            }
+
+            lock (_dueGate)
+            {
+                if (stored?.NextAttemptAt is { } before && stored.Status == WebhookDeliveryStatus.Pending)
+                {
+                    _due.Remove(new DueKey(before, delivery.OrgId, delivery.Id, delivery.EndpointId));
+                }
+
+                if (delivery.NextAttemptAt is { } next && delivery.Status == WebhookDeliveryStatus.Pending)
+                {
+                    _due.Add(new DueKey(next, delivery.OrgId, delivery.Id, delivery.EndpointId));
+                }
+            }
+
+            return Task.FromResult(true);
+        }
+    }
+
+    public Task<Page<WebhookDelivery>> ListWebhookDeliveriesAsync(string orgId, string endpointId, PageRequest page, CancellationToken cancellationToken = default)
+    {
+        var partition = For(orgId);
+        lock (partition.Gate)
+        {
+            var order = partition.DeliveriesByEndpoint.GetValueOrDefault(endpointId) ?? [];
+            var items = After(order, page.After).Take(page.Limit + 1).Select(key => partition.WebhookDeliveries[key.Id]).ToList();
+            return Task.FromResult(Page.FromOverfetch(items, page.Limit, d => new PageKey(d.CreatedAt, d.Id)));
+        }
+    }
+
+    public Task<IReadOnlyList<WebhookDelivery>> GetDueWebhookDeliveriesAsync(DateTimeOffset now, IReadOnlyCollection<string> exceptEndpoints, int max, CancellationToken cancellationToken = default)
+    {
+        List<DueKey> keys;
+        lock (_dueGate)
+        {
+            keys = _due.TakeWhile(key => key.At <= now).Where(key => !exceptEndpoints.Contains(key.EndpointId)).Take(max).ToList();
+        }
+
+        IReadOnlyList<WebhookDelivery> due = keys
+            .Select(key => GetWebhookDeliveryAsync(key.OrgId, key.Id, cancellationToken).Result)
+            .OfType<WebhookDelivery>()
+            .ToList();
+        return Task.FromResult(due);
+    }
+
     public Task RegisterOrganizationAsync(string orgId, CancellationToken cancellationToken = default)
     {
         For(orgId).Registered = true;
@@ -644,6 +766,18 @@ public sealed class InMemoryPayoutStore(TimeProvider timeProvider) : IPayoutStor
         public SortedDictionary<PageKey, ReconciliationEntry> Reconciliations { get; } = new(PageKey.NewestFirst);
         public Dictionary<string, ProviderTransfer> Transfers { get; } = new(StringComparer.Ordinal);
         public RunningTotals Totals { get; } = new();
+        public Dictionary<string, WebhookEndpoint> WebhookEndpoints { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, WebhookDelivery> WebhookDeliveries { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, SortedSet<PageKey>> DeliveriesByEndpoint { get; } = new(StringComparer.Ordinal);
+    }
+
+    private readonly record struct DueKey(DateTimeOffset At, string OrgId, string Id, string EndpointId) : IComparable<DueKey>
+    {
+        public int CompareTo(DueKey other)
+        {
+            var byTime = At.CompareTo(other.At);
+            return byTime != 0 ? byTime : string.CompareOrdinal(Id, other.Id);
+        }
     }
 
     /// <summary>

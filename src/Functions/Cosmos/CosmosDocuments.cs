@@ -10,6 +10,7 @@ using PartnerBase.Core.Partners;
 using PartnerBase.Core.Payments;
 using PartnerBase.Core.Payouts;
 using PartnerBase.Core.Reconciliation;
+using PartnerBase.Core.Webhooks;
 using PartnerBase.Core.Statements;
 using PartnerBase.Core.Storage;
 
@@ -36,6 +37,8 @@ internal static class Documents
     public const string StatementType = "statement";
     public const string ReconciliationType = "reconciliation";
     public const string TransferType = "transfer";
+    public const string WebhookEndpointType = "webhookEndpoint";
+    public const string WebhookDeliveryType = "webhookDelivery";
 
     /// <summary>The partition of the organization registry; '$' is reserved, token org ids never start with it.</summary>
     public const string RegistryPartition = "$organizations";
@@ -58,6 +61,10 @@ internal static class Documents
     public static string ReconciliationId(string id) => "reconciliation:" + id;
 
     public static string TransferId(string transferId) => "transfer:" + Hash(transferId);
+
+    public static string WebhookEndpointId(string endpointId) => "webhookEndpoint:" + endpointId;
+
+    public static string WebhookDeliveryId(string deliveryId) => "webhookDelivery:" + deliveryId;
 
     // Client keys may hold any character; Cosmos ids may not hold / \ ? #.
     public static string IdempotencyId(string key) => "idempotency:" + Hash(key);
@@ -239,3 +246,28 @@ internal sealed record EventLogPositionDocument(string Id, string Type, string P
 
 /// <summary>The body of a query or change feed page from the stream API.</summary>
 internal sealed record QueryPage<T>(List<T> Documents);
+
+internal sealed record WebhookEndpointDocument(string Id, string OrgId, string Type, WebhookEndpoint Endpoint)
+{
+    public static WebhookEndpointDocument From(WebhookEndpoint endpoint) =>
+        new(Documents.WebhookEndpointId(endpoint.Id), endpoint.OrgId, Documents.WebhookEndpointType, endpoint);
+}
+
+/// <summary>
+/// A delivery, with the fields its queries read: <c>endpointId</c> and <c>sortKey</c> for an endpoint's log,
+/// <c>dueKey</c> (only while pending) for the sender's query across organizations. Expires 30 days after its last write.
+/// </summary>
+internal sealed record WebhookDeliveryDocument(string Id, string OrgId, string Type, string EndpointId, string SortKey, string? DueKey, int Ttl, WebhookDelivery Delivery)
+{
+    private const int RetentionSeconds = 30 * 24 * 3600;
+
+    public static WebhookDeliveryDocument From(WebhookDelivery delivery) => new(
+        Documents.WebhookDeliveryId(delivery.Id),
+        delivery.OrgId,
+        Documents.WebhookDeliveryType,
+        delivery.EndpointId,
+        Documents.SortKey(delivery.CreatedAt, delivery.Id),
+        delivery is { Status: WebhookDeliveryStatus.Pending, NextAttemptAt: { } next } ? Documents.TicksKey(next) : null,
+        RetentionSeconds,
+        delivery);
+}

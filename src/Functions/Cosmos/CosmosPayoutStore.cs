@@ -12,6 +12,7 @@ using PartnerBase.Core.Payouts;
 using PartnerBase.Core.Reconciliation;
 using PartnerBase.Core.Statements;
 using PartnerBase.Core.Storage;
+using PartnerBase.Core.Webhooks;
 
 namespace PartnerBase.Functions.Cosmos;
 
@@ -450,6 +451,85 @@ public sealed class CosmosPayoutStore(Container container, TimeProvider timeProv
             .WithParameter("@from", Documents.TicksKey(from))
             .WithParameter("@to", Documents.TicksKey(to));
         return QueryAsync<TransferDocument>(orgId, query, StreamPageSize, cancellationToken).Select(d => d.Transfer);
+    }
+
+    public async Task<IReadOnlyList<WebhookEndpoint>> ListWebhookEndpointsAsync(string orgId, CancellationToken cancellationToken = default)
+    {
+        var query = new QueryDefinition("SELECT * FROM c WHERE c.orgId = @orgId AND c.type = @type")
+            .WithParameter("@orgId", orgId)
+            .WithParameter("@type", Documents.WebhookEndpointType);
+        var endpoints = await QueryAsync<WebhookEndpointDocument>(orgId, query, StreamPageSize, cancellationToken).Select(d => d.Endpoint).ToListAsync(cancellationToken);
+        return endpoints.OrderBy(e => e.CreatedAt).ThenBy(e => e.Id, StringComparer.Ordinal).ToList();
+    }
+
+    public async Task<WebhookEndpoint?> GetWebhookEndpointAsync(string orgId, string endpointId, CancellationToken cancellationToken = default) =>
+        (await ReadAsync<WebhookEndpointDocument>(orgId, Documents.WebhookEndpointId(endpointId), cancellationToken)).Document?.Endpoint;
+
+    public async Task<bool> TrySaveWebhookEndpointAsync(WebhookEndpoint endpoint, CancellationToken cancellationToken = default)
+    {
+        var document = WebhookEndpointDocument.From(endpoint);
+        if (endpoint.Version == 1)
+        {
+            return await CreateAsync(endpoint.OrgId, document, cancellationToken) == HttpStatusCode.Created;
+        }
+
+        var (current, etag) = await ReadAsync<WebhookEndpointDocument>(endpoint.OrgId, document.Id, cancellationToken);
+        return current?.Endpoint.Version == endpoint.Version - 1
+            && await ReplaceAsync(endpoint.OrgId, document.Id, document, etag, cancellationToken) == HttpStatusCode.OK;
+    }
+
+    public async Task<bool> DeleteWebhookEndpointAsync(string orgId, string endpointId, CancellationToken cancellationToken = default) =>
+        Documents.IsValidId(Documents.WebhookEndpointId(endpointId))
+        && await DeleteAsync(orgId, Documents.WebhookEndpointId(endpointId), null, cancellationToken) == HttpStatusCode.NoContent;
+
+    public async Task<WebhookDelivery?> GetWebhookDeliveryAsync(string orgId, string deliveryId, CancellationToken cancellationToken = default) =>
+        (await ReadAsync<WebhookDeliveryDocument>(orgId, Documents.WebhookDeliveryId(deliveryId), cancellationToken)).Document?.Delivery;
+
+    public async Task<bool> TrySaveWebhookDeliveryAsync(WebhookDelivery delivery, CancellationToken cancellationToken = default)
+    {
+        var document = WebhookDeliveryDocument.From(delivery);
+        if (delivery.Version == 1)
+        {
+            return await CreateAsync(delivery.OrgId, document, cancellationToken) == HttpStatusCode.Created;
+        }
+
+        var (current, etag) = await ReadAsync<WebhookDeliveryDocument>(delivery.OrgId, document.Id, cancellationToken);
+        return current?.Delivery.Version == delivery.Version - 1
+            && await ReplaceAsync(delivery.OrgId, document.Id, document, etag, cancellationToken) == HttpStatusCode.OK;
+    }
+
+    public async Task<Page<WebhookDelivery>> ListWebhookDeliveriesAsync(string orgId, string endpointId, PageRequest page, CancellationToken cancellationToken = default)
+    {
+        var query = new QueryDefinition(
+                $"SELECT TOP {page.Limit + 1} * FROM c WHERE c.orgId = @orgId AND c.type = @type AND c.endpointId = @endpointId{(page.After is null ? "" : " AND c.sortKey < @after")} ORDER BY c.sortKey DESC")
+            .WithParameter("@orgId", orgId)
+            .WithParameter("@type", Documents.WebhookDeliveryType)
+            .WithParameter("@endpointId", endpointId)
+            .WithParameter("@after", page.After is { } key ? Documents.SortKey(key) : null);
+        var items = await QueryAsync<WebhookDeliveryDocument>(orgId, query, page.Limit + 1, cancellationToken).Select(d => d.Delivery).ToListAsync(cancellationToken);
+        return Page.FromOverfetch(items, page.Limit, d => new PageKey(d.CreatedAt, d.Id));
+    }
+
+    public async Task<IReadOnlyList<WebhookDelivery>> GetDueWebhookDeliveriesAsync(DateTimeOffset now, IReadOnlyCollection<string> exceptEndpoints, int max, CancellationToken cancellationToken = default)
+    {
+        // The one query across organizations: the sender's, a few times a second while it has work.
+        var query = new QueryDefinition(
+                $"SELECT TOP {max} * FROM c WHERE c.type = @type AND c.dueKey <= @now{(exceptEndpoints.Count == 0 ? "" : " AND NOT ARRAY_CONTAINS(@except, c.endpointId)")} ORDER BY c.dueKey")
+            .WithParameter("@type", Documents.WebhookDeliveryType)
+            .WithParameter("@now", Documents.TicksKey(now))
+            .WithParameter("@except", exceptEndpoints.ToArray());
+        var options = new QueryRequestOptions { MaxItemCount = max };
+        using var iterator = container.GetItemQueryStreamIterator(query, requestOptions: options);
+        var due = new List<WebhookDelivery>();
+        while (iterator.HasMoreResults && due.Count < max)
+        {
+            using var response = await iterator.ReadNextAsync(cancellationToken);
+            response.EnsureSuccessStatusCode();
+            var page = await JsonSerializer.DeserializeAsync<QueryPage<WebhookDeliveryDocument>>(response.Content, Documents.Json, cancellationToken);
+            due.AddRange((page?.Documents ?? []).Select(d => d.Delivery));
+        }
+
+        return due;
     }
 
     public async Task<CommissionState?> GetCommissionStateAsync(string orgId, CancellationToken cancellationToken = default) =>

@@ -72,6 +72,8 @@ public static class CosmosServices
                 new ExcludedPath { Path = "/statement/*" },
                 new ExcludedPath { Path = "/reconciliation/*" },
                 new ExcludedPath { Path = "/transfer/*" },
+                new ExcludedPath { Path = "/endpoint/*" },
+                new ExcludedPath { Path = "/delivery/*" },
                 new ExcludedPath { Path = "/\"_etag\"/?" },
             },
         },

@@ -34,15 +34,16 @@ public static class Subscriptions
 {
     public const string Payments = "payments";
     public const string Notifications = "notifications";
+    public const string Webhooks = "webhooks";
     public const int MaxDeliveryCount = 10;
 
     /// <summary>The payments subscription's SQL filter: <c>eventType IN ('…approved', '…processing')</c>.</summary>
     public static bool Takes(string subscription, string eventType) => subscription switch
     {
         Payments => eventType is PayoutCloudEvents.TypePrefix + "payout.approved" or PayoutCloudEvents.TypePrefix + "payout.processing",
-        Notifications => true,
+        Notifications or Webhooks => true,
         _ => throw new ArgumentOutOfRangeException(nameof(subscription), subscription, "No such subscription."),
     };
 
-    public static IReadOnlyList<string> All { get; } = [Payments, Notifications];
+    public static IReadOnlyList<string> All { get; } = [Payments, Notifications, Webhooks];
 }

@@ -64,7 +64,10 @@ public static class PayoutCloudEvents
             cloudEvent.Subject,
             cloudEvent[PartnerId] as string,
             Convert.ToInt64(cloudEvent[Sequence] ?? 0, CultureInfo.InvariantCulture),
-            data);
+            data)
+        {
+            Body = System.Text.Encoding.UTF8.GetString(body.Span),
+        };
     }
 
     private static JsonSerializerOptions CreateJson()
@@ -76,4 +79,8 @@ public static class PayoutCloudEvents
 }
 
 /// <summary>A payout event as a consumer receives it.</summary>
-public sealed record DeliveredEvent(string Id, string Type, string OrgId, string PayoutId, string? PartnerId, long Sequence, JsonElement Data);
+public sealed record DeliveredEvent(string Id, string Type, string OrgId, string PayoutId, string? PartnerId, long Sequence, JsonElement Data)
+{
+    /// <summary>The structured-mode CloudEvent as it travelled (what webhooks send on).</summary>
+    public string? Body { get; init; }
+}

@@ -7,6 +7,7 @@ using PartnerBase.Functions.Partners;
 using PartnerBase.Functions.Payouts;
 using PartnerBase.Functions.Reconciliation;
 using PartnerBase.Functions.Statements;
+using PartnerBase.Functions.Webhooks;
 
 namespace PartnerBase.Functions.Http;
 
@@ -44,6 +45,13 @@ namespace PartnerBase.Functions.Http;
 [JsonSerializable(typeof(CreateReconciliationRunRequest))]
 [JsonSerializable(typeof(ReconciliationRunResponse))]
 [JsonSerializable(typeof(PageResponse<ReconciliationRunResponse>))]
+[JsonSerializable(typeof(CreateWebhookEndpointRequest))]
+[JsonSerializable(typeof(UpdateWebhookEndpointRequest))]
+[JsonSerializable(typeof(WebhookEndpointResponse))]
+[JsonSerializable(typeof(WebhookEndpointSecretResponse))]
+[JsonSerializable(typeof(PageResponse<WebhookEndpointResponse>))]
+[JsonSerializable(typeof(WebhookDeliveryResponse))]
+[JsonSerializable(typeof(PageResponse<WebhookDeliveryResponse>))]
 [JsonSerializable(typeof(JsonElement))]
 [JsonSerializable(typeof(ProblemDetails))]
 [JsonSerializable(typeof(HttpValidationProblemDetails))]

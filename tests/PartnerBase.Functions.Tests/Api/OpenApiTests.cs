@@ -17,7 +17,7 @@ public sealed partial class OpenApiTests(ApiFactory factory)
         var operations = paths.SelectMany(path => path.Value!.AsObject().Select(op => (Path: path.Key, Method: op.Key, Operation: op.Value!))).ToList();
 
         Assert.StartsWith("3.", document["openapi"]!.GetValue<string>(), StringComparison.Ordinal);
-        Assert.Equal(31, functions.Count);
+        Assert.Equal(40, functions.Count);
         Assert.Equal(functions.Count, operations.Count);
         foreach (var function in functions)
         {

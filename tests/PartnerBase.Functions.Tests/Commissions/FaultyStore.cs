@@ -6,6 +6,7 @@ using PartnerBase.Core.Payouts;
 using PartnerBase.Core.Reconciliation;
 using PartnerBase.Core.Statements;
 using PartnerBase.Core.Storage;
+using PartnerBase.Core.Webhooks;
 
 namespace PartnerBase.Functions.Tests.Commissions;
 
@@ -124,6 +125,30 @@ public sealed class FaultyStore(IPayoutStore inner, int failAt = 0, bool afterTh
 
     public IAsyncEnumerable<ProviderTransfer> GetTransfersAsync(string orgId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default) =>
         inner.GetTransfersAsync(orgId, from, to, cancellationToken);
+
+    public Task<IReadOnlyList<WebhookEndpoint>> ListWebhookEndpointsAsync(string orgId, CancellationToken cancellationToken = default) =>
+        inner.ListWebhookEndpointsAsync(orgId, cancellationToken);
+
+    public Task<WebhookEndpoint?> GetWebhookEndpointAsync(string orgId, string endpointId, CancellationToken cancellationToken = default) =>
+        inner.GetWebhookEndpointAsync(orgId, endpointId, cancellationToken);
+
+    public Task<bool> TrySaveWebhookEndpointAsync(WebhookEndpoint endpoint, CancellationToken cancellationToken = default) =>
+        inner.TrySaveWebhookEndpointAsync(endpoint, cancellationToken);
+
+    public Task<bool> DeleteWebhookEndpointAsync(string orgId, string endpointId, CancellationToken cancellationToken = default) =>
+        inner.DeleteWebhookEndpointAsync(orgId, endpointId, cancellationToken);
+
+    public Task<WebhookDelivery?> GetWebhookDeliveryAsync(string orgId, string deliveryId, CancellationToken cancellationToken = default) =>
+        inner.GetWebhookDeliveryAsync(orgId, deliveryId, cancellationToken);
+
+    public Task<bool> TrySaveWebhookDeliveryAsync(WebhookDelivery delivery, CancellationToken cancellationToken = default) =>
+        inner.TrySaveWebhookDeliveryAsync(delivery, cancellationToken);
+
+    public Task<Page<WebhookDelivery>> ListWebhookDeliveriesAsync(string orgId, string endpointId, PageRequest page, CancellationToken cancellationToken = default) =>
+        inner.ListWebhookDeliveriesAsync(orgId, endpointId, page, cancellationToken);
+
+    public Task<IReadOnlyList<WebhookDelivery>> GetDueWebhookDeliveriesAsync(DateTimeOffset now, IReadOnlyCollection<string> exceptEndpoints, int max, CancellationToken cancellationToken = default) =>
+        inner.GetDueWebhookDeliveriesAsync(now, exceptEndpoints, max, cancellationToken);
 
     public Task SaveStatementAsync(StatementEntry entry, CancellationToken cancellationToken = default) =>
         WriteAsync(nameof(SaveStatementAsync), () => inner.SaveStatementAsync(entry, cancellationToken));

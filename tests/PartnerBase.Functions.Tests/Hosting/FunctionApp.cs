@@ -54,6 +54,7 @@ public sealed class FunctionApp : IAsyncDisposable
             ["EventRelaySchedule"] = EverySecond,
             ["PaymentsSchedule"] = EverySecond,
             ["NotificationsSchedule"] = EverySecond,
+            ["WebhooksSchedule"] = EverySecond,
             ["StatementsSchedule"] = "0 0 4 1 * *",
             ["ReconciliationSchedule"] = "0 30 3 * * *",
         };

@@ -40,6 +40,15 @@ internal static class FunctionAppFiles
         ["CreateReconciliationRun"] = ("POST", "reconciliation-runs"),
         ["ListReconciliationRuns"] = ("GET", "reconciliation-runs"),
         ["GetReconciliationRun"] = ("GET", "reconciliation-runs/{id}"),
+        ["CreateWebhookEndpoint"] = ("POST", "webhook-endpoints"),
+        ["ListWebhookEndpoints"] = ("GET", "webhook-endpoints"),
+        ["GetWebhookEndpoint"] = ("GET", "webhook-endpoints/{id}"),
+        ["UpdateWebhookEndpoint"] = ("PATCH", "webhook-endpoints/{id}"),
+        ["DeleteWebhookEndpoint"] = ("DELETE", "webhook-endpoints/{id}"),
+        ["RotateWebhookEndpointSecret"] = ("POST", "webhook-endpoints/{id}/rotate-secret"),
+        ["TestWebhookEndpoint"] = ("POST", "webhook-endpoints/{id}/test"),
+        ["ListWebhookDeliveries"] = ("GET", "webhook-endpoints/{id}/deliveries"),
+        ["RetryWebhookDelivery"] = ("POST", "webhook-endpoints/{id}/deliveries/{deliveryId}/retry"),
     };
 
     /// <summary>CONTRACT §7's timer functions: name → schedule as the app declares it (an app setting).</summary>
@@ -49,6 +58,7 @@ internal static class FunctionAppFiles
         ["PublishPayoutEvents"] = "%EventRelaySchedule%",
         ["ProcessPayments"] = "%PaymentsSchedule%",
         ["SendNotifications"] = "%NotificationsSchedule%",
+        ["DeliverWebhooks"] = "%WebhooksSchedule%",
         ["GenerateStatements"] = "%StatementsSchedule%",
         ["ReconcilePayments"] = "%ReconciliationSchedule%",
     };

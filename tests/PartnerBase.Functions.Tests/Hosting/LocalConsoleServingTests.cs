@@ -358,6 +358,7 @@ public sealed class LocalConsoleServingTests(LocalConsoleServingTests.App app) :
                     ["EventRelaySchedule"] = FunctionApp.EverySecond,
                     ["PaymentsSchedule"] = FunctionApp.EverySecond,
                     ["NotificationsSchedule"] = FunctionApp.EverySecond,
+                    ["WebhooksSchedule"] = FunctionApp.EverySecond,
                     ["StatementsSchedule"] = "0 0 4 1 * *",
                     ["ReconciliationSchedule"] = "0 30 3 * * *",
                     // Production's default transport is Service Bus; these tests need no events.

@@ -117,6 +117,7 @@ public sealed class LocalFunctionsHostTests(LocalFunctionsHostTests.App app) : I
                 ["EventRelaySchedule"] = FunctionApp.EverySecond,
                 ["PaymentsSchedule"] = FunctionApp.EverySecond,
                 ["NotificationsSchedule"] = FunctionApp.EverySecond,
+                ["WebhooksSchedule"] = FunctionApp.EverySecond,
                 ["StatementsSchedule"] = "0 0 4 1 * *",
                 ["ReconciliationSchedule"] = "0 30 3 * * *",
                 ["Storage__Provider"] = "cosmos",

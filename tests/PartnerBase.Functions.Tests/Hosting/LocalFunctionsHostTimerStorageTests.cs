@@ -204,6 +204,7 @@ public sealed class LocalFunctionsHostTimerStorageTests(AzuriteServer azurite) :
                 ["EventRelaySchedule"] = Rarely,
                 ["PaymentsSchedule"] = paymentsSchedule,
                 ["NotificationsSchedule"] = Rarely,
+                ["WebhooksSchedule"] = Rarely,
                 ["StatementsSchedule"] = StatementsSchedule,
                 ["ReconciliationSchedule"] = "0 30 3 * * *",
             },

@@ -51,7 +51,7 @@ public sealed class PublishTests(PublishTests.PublishedApp published) : IClassFi
         {
             AppDirectory = published.Folder,
             Urls = ["http://127.0.0.1:0"],
-            Settings = new Dictionary<string, string> { ["CommissionRunSchedule"] = "0 0 2 1 * *", ["EventRelaySchedule"] = FunctionApp.EverySecond, ["PaymentsSchedule"] = FunctionApp.EverySecond, ["NotificationsSchedule"] = FunctionApp.EverySecond, ["StatementsSchedule"] = "0 0 4 1 * *", ["ReconciliationSchedule"] = "0 30 3 * * *", ["AZURE_FUNCTIONS_ENVIRONMENT"] = "Development" },
+            Settings = new Dictionary<string, string> { ["CommissionRunSchedule"] = "0 0 2 1 * *", ["EventRelaySchedule"] = FunctionApp.EverySecond, ["PaymentsSchedule"] = FunctionApp.EverySecond, ["NotificationsSchedule"] = FunctionApp.EverySecond, ["WebhooksSchedule"] = FunctionApp.EverySecond, ["StatementsSchedule"] = "0 0 4 1 * *", ["ReconciliationSchedule"] = "0 30 3 * * *", ["AZURE_FUNCTIONS_ENVIRONMENT"] = "Development" },
             RunTimersOnSchedule = false,
         };
         await using var host = await LocalFunctionsHost.StartAsync(options, new ProcessWorkerLauncher(), cancellationToken: TestContext.Current.CancellationToken);

@@ -54,6 +54,7 @@ public sealed class StartupValidationTests
         settings["EventRelaySchedule"] = FunctionApp.EverySecond;
         settings["PaymentsSchedule"] = FunctionApp.EverySecond;
         settings["NotificationsSchedule"] = FunctionApp.EverySecond;
+        settings["WebhooksSchedule"] = FunctionApp.EverySecond;
         settings["StatementsSchedule"] = "0 0 4 1 * *";
         settings["ReconciliationSchedule"] = "0 30 3 * * *";
         var options = new LocalHostOptions { AppDirectory = BuildOutput(), Urls = ["http://127.0.0.1:0"], Settings = settings };
