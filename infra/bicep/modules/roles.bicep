@@ -97,7 +97,8 @@ resource storageTableDataContributor 'Microsoft.Authorization/roleAssignments@20
 }
 
 // Service Bus, on the namespace (it holds only the payout-events topic): PublishPayoutEvents sends with a
-// ServiceBusSender; ProcessPayments and SendNotifications accept sessions of their subscriptions and settle messages.
+// ServiceBusSender; ProcessPayments, SendNotifications and DeliverWebhooks accept sessions of their subscriptions
+// (payments, notifications, webhooks) and settle messages. The namespace scope covers every subscription of the topic.
 resource serviceBusDataSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(serviceBus.id, principalId, roles.serviceBusDataSender)
   scope: serviceBus

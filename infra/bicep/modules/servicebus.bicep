@@ -1,5 +1,5 @@
 // Service Bus namespace (Standard: topics need it), Entra ID only, with the `payout-events` topic and
-// its two session-enabled subscriptions.
+// its three session-enabled subscriptions.
 
 @description('Azure region.')
 param location string
@@ -40,7 +40,7 @@ resource topic 'Microsoft.ServiceBus/namespaces/topics@2024-01-01' = {
   }
 }
 
-// Both subscriptions: SessionId = payout id, so the events of one payout are handled in order; a message abandoned
+// Every subscription: SessionId = payout id, so the events of one payout are handled in order; a message abandoned
 // 10 times, or one that expires unhandled, goes to the dead-letter queue instead of being lost.
 resource payments 'Microsoft.ServiceBus/namespaces/topics/subscriptions@2024-01-01' = {
   parent: topic
@@ -85,6 +85,32 @@ resource notifications 'Microsoft.ServiceBus/namespaces/topics/subscriptions@202
 // TrueFilter is), so a redeployment also restores it if someone narrowed it by hand.
 resource notificationsFilter 'Microsoft.ServiceBus/namespaces/topics/subscriptions/rules@2024-01-01' = {
   parent: notifications
+  name: '$Default'
+  properties: {
+    filterType: 'SqlFilter'
+    sqlFilter: {
+      sqlExpression: '1=1'
+    }
+  }
+}
+
+// DeliverWebhooks (CONTRACT §11, ARCHITECTURE decision 7) turns each event into deliveries to the organization's
+// endpoints. Its own subscription, so that webhook retries and failures never hold up payments or notifications.
+resource webhooks 'Microsoft.ServiceBus/namespaces/topics/subscriptions@2024-01-01' = {
+  parent: topic
+  name: 'webhooks'
+  properties: {
+    requiresSession: true
+    maxDeliveryCount: 10
+    deadLetteringOnMessageExpiration: true
+    deadLetteringOnFilterEvaluationExceptions: true
+    lockDuration: 'PT1M'
+  }
+}
+
+// Every event reaches webhooks (endpoints choose their event types in the app), with the same catch-all as notifications.
+resource webhooksFilter 'Microsoft.ServiceBus/namespaces/topics/subscriptions/rules@2024-01-01' = {
+  parent: webhooks
   name: '$Default'
   properties: {
     filterType: 'SqlFilter'

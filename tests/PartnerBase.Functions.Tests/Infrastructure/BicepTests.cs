@@ -340,6 +340,7 @@ public sealed class BicepTests(BicepTests.CompiledTemplate compiled) : IClassFix
     [Theory]
     [InlineData("payments")]
     [InlineData("notifications")]
+    [InlineData("webhooks")]
     public void Subscription_Delivery_SessionsTenDeliveriesAndDeadLetteringOnExpiry(string subscription)
     {
         var properties = Assert.Single(compiled.Resources("Microsoft.ServiceBus/namespaces/topics/subscriptions"), r => r.NameSegments()[^1] == subscription)
@@ -353,6 +354,7 @@ public sealed class BicepTests(BicepTests.CompiledTemplate compiled) : IClassFix
     [Theory]
     [InlineData("payments", "eventType IN ('com.partnerbase.payout.approved', 'com.partnerbase.payout.processing')")]
     [InlineData("notifications", "1=1")]
+    [InlineData("webhooks", "1=1")]
     public void SubscriptionRules_DefaultRule_IsTheOnlyRuleWithTheContractFilter(string subscription, string sqlExpression)
     {
         // The rule is written under the name of the catch-all rule every subscription starts with, replacing it.
