@@ -60,6 +60,9 @@ param statementsSchedule string = '0 0 4 1 * *'
 @description('Six-field NCRONTAB schedule of ReconcilePayments (the day before\'s reconciliation).')
 param reconciliationSchedule string = '0 30 3 * * *'
 
+@description('Six-field NCRONTAB schedule of DeliverWebhooks (drains the `webhooks` subscription and sends the attempts that are due).')
+param webhooksSchedule string = '*/5 * * * * *'
+
 @description('SMTP relay host for notification emails. Empty: notifications are only logged.')
 param smtpHost string = ''
 
@@ -72,6 +75,8 @@ var compactPrefix = replace(prefix, '-', '')
 var topicName = 'payout-events'
 // The app's DocumentStore writes to this container; it is not a setting.
 var documentsContainerName = 'documents'
+// The key ring of ASP.NET Core Data Protection (webhook signing secrets); the app takes it from DataProtection__Container.
+var dataProtectionContainerName = 'data-protection'
 var hasStripeKey = !empty(stripeApiKey)
 
 module monitoring 'modules/monitoring.bicep' = {
@@ -90,6 +95,7 @@ module storage 'modules/storage.bicep' = {
     storageAccountName: take('st${compactPrefix}${suffix}', 24)
     deploymentContainerName: 'app-package'
     documentsContainerName: documentsContainerName
+    dataProtectionContainerName: dataProtectionContainerName
   }
 }
 
@@ -147,6 +153,7 @@ module roles 'modules/roles.bicep' = {
     principalId: functionApp.outputs.principalId
     storageAccountName: storage.outputs.storageAccountName
     documentsContainerName: storage.outputs.documentsContainerName
+    dataProtectionContainerName: storage.outputs.dataProtectionContainerName
     cosmosAccountName: cosmos.outputs.accountName
     serviceBusNamespaceName: serviceBus.outputs.namespaceName
     keyVaultName: keyVault.outputs.vaultName
@@ -175,9 +182,14 @@ var baseSettings = {
   NotificationsSchedule: notificationsSchedule
   StatementsSchedule: statementsSchedule
   ReconciliationSchedule: reconciliationSchedule
+  WebhooksSchedule: webhooksSchedule
   // Blob versioning (storage.bicep) keeps every earlier document; the app's snapshots are for Azurite, which has none.
   // The container itself comes from storage.bicep (the app creates it only in Development).
   Documents__SnapshotBeforeOverwrite: 'false'
+  // Webhook URLs may not reach loopback, private or link-local addresses (SSRF, CONTRACT §11); true only in Development.
+  Webhooks__AllowPrivateNetworks: 'false'
+  // Data Protection keeps its key ring (keys.xml) in this container of the AzureWebJobsStorage account, by identity.
+  DataProtection__Container: storage.outputs.dataProtectionContainerName
   Authentication__Schemes__Bearer__Authority: tokenAuthority
   Authentication__Schemes__Bearer__ValidAudiences__0: tokenAudience
   Payments__Provider: hasStripeKey ? 'stripe' : 'simulated'

@@ -10,6 +10,9 @@ param storageAccountName string
 @description('The app\'s documents container in that account (statements, reconciliation reports).')
 param documentsContainerName string
 
+@description('The app\'s Data Protection key ring container in that account (keys.xml).')
+param dataProtectionContainerName string
+
 param cosmosAccountName string
 param serviceBusNamespaceName string
 param keyVaultName string
@@ -37,6 +40,11 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2025-01-01'
 resource documentsContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' existing = {
   parent: blobService
   name: documentsContainerName
+}
+
+resource dataProtectionContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' existing = {
+  parent: blobService
+  name: dataProtectionContainerName
 }
 
 resource cosmos 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' existing = {
@@ -69,6 +77,18 @@ resource storageBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-0
 resource storageBlobDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(documentsContainer.id, principalId, roles.storageBlobDataContributor)
   scope: documentsContainer
+  properties: {
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+  }
+}
+
+// The Data Protection key ring (keys.xml) that encrypts the webhook signing secrets: read and written (new keys) with
+// the app's identity, granted on its container only for the same reason as the documents.
+resource dataProtectionBlobDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(dataProtectionContainer.id, principalId, roles.storageBlobDataContributor)
+  scope: dataProtectionContainer
   properties: {
     principalId: principalId
     principalType: 'ServicePrincipal'

@@ -1,5 +1,6 @@
 // The app's storage account (AzureWebJobsStorage, by identity): the host's state, the Flex Consumption deployment
-// container and the app's documents (CONTRACT §10). Shared keys are off: everything signs in with Entra ID.
+// container, the app's documents (CONTRACT §10) and its Data Protection key ring. Shared keys are off: everything signs
+// in with Entra ID.
 
 @description('Azure region.')
 param location string
@@ -14,6 +15,9 @@ param deploymentContainerName string
 
 @description('Blob container of the app\'s documents: statements and reconciliation reports (the app uses `documents`).')
 param documentsContainerName string
+
+@description('Blob container of the app\'s ASP.NET Core Data Protection key ring (blob keys.xml), which encrypts the webhook signing secrets.')
+param dataProtectionContainerName string
 
 @description('Days a deleted blob, blob version or container can still be restored.')
 @minValue(1)
@@ -76,9 +80,20 @@ resource documentsContainer 'Microsoft.Storage/storageAccounts/blobServices/cont
   }
 }
 
+// The key ring that encrypts the webhook signing secrets (CONTRACT §11): lose a key and every secret it protected is
+// lost with it, so no lifecycle rule touches this container and versioning and soft delete cover it like the documents.
+resource dataProtectionContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' = {
+  parent: blobService
+  name: dataProtectionContainerName
+  properties: {
+    publicAccess: 'None'
+  }
+}
+
 // Versioning covers the whole account, so every overwrite of a deployment package or of a blob the host keeps
 // (timer schedule status, lock metadata, host keys) would keep a version forever. Those earlier versions go after
-// hostVersionRetentionDays; no rule matches the documents container, whose versions are the statements' history.
+// hostVersionRetentionDays; no rule matches the documents container, whose versions are the statements' history, nor
+// the data protection container, whose keys must outlive every secret they encrypted.
 resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2025-01-01' = {
   parent: storage
   name: 'default'
@@ -120,4 +135,5 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2025-01
 
 output storageAccountName string = storage.name
 output documentsContainerName string = documentsContainer.name
+output dataProtectionContainerName string = dataProtectionContainer.name
 output deploymentContainerUrl string = '${storage.properties.primaryEndpoints.blob}${deploymentContainer.name}'

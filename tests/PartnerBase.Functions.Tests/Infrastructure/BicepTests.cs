@@ -13,7 +13,8 @@ namespace PartnerBase.Functions.Tests.Infrastructure;
 /// (Azure.Bicep.CommandLine.linux-x64, restored with this project; its path comes in as assembly metadata), and the ARM
 /// template main.bicep compiles to keeps the promises the app relies on: a dotnet-isolated 10.0 app on Flex Consumption
 /// with platform CORS that allows the console's Static Web App, Entra ID everywhere and no keys in settings, the settings the app reads, the Service Bus topic
-/// and subscriptions of CONTRACT §6, the documents container of CONTRACT §10 with blob versioning, and the roles of the app's identity.
+/// and subscriptions of CONTRACT §6 (and the `webhooks` one of §11), the documents container of CONTRACT §10 with blob versioning, the
+/// Data Protection key ring's container (webhook signing secrets), and the roles of the app's identity.
 /// </summary>
 public sealed class BicepTests(BicepTests.CompiledTemplate compiled) : IClassFixture<BicepTests.CompiledTemplate>
 {
@@ -21,6 +22,9 @@ public sealed class BicepTests(BicepTests.CompiledTemplate compiled) : IClassFix
     private const string AzureServiceBusDataReceiver = "4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0";
     private const string CosmosDbBuiltInDataContributor = "00000000-0000-0000-0000-000000000002";
     private const string StorageBlobDataContributor = "ba92f5b4-2d11-453d-a403-e96b0029c9fe";
+
+    // The app's ASP.NET Core Data Protection key ring (keys.xml), which encrypts the webhook signing secrets (CONTRACT §11).
+    private const string DataProtectionContainerName = "data-protection";
 
     public static TheoryData<string> ModuleFiles()
     {
@@ -201,6 +205,9 @@ public sealed class BicepTests(BicepTests.CompiledTemplate compiled) : IClassFix
     [InlineData("NotificationsSchedule", "*/5 * * * * *")]
     [InlineData("StatementsSchedule", "0 0 4 1 * *")]
     [InlineData("ReconciliationSchedule", "0 30 3 * * *")]
+    [InlineData("WebhooksSchedule", "*/5 * * * * *")]
+    // Outside Development webhook URLs may not reach private networks (CONTRACT §11).
+    [InlineData("Webhooks__AllowPrivateNetworks", "false")]
     // Versioning keeps the earlier documents in Azure; the app's snapshots are only for Azurite.
     [InlineData("Documents__SnapshotBeforeOverwrite", "false")]
     public void AppSettings_FixedSetting_HasTheContractValue(string name, string expected)
@@ -221,6 +228,19 @@ public sealed class BicepTests(BicepTests.CompiledTemplate compiled) : IClassFix
 
         Assert.True(settings.TryGetValue(name, out var value), $"no app setting {name}");
         Assert.Equal((module, output), ArmExpression.ModuleOutput(value));
+    }
+
+    [Fact]
+    public void AppSettings_DataProtectionContainer_IsTheStorageModulesKeyRingContainer()
+    {
+        var settings = compiled.AppSettings();
+
+        // The container the storage module creates (and roles grants), in the account AzureWebJobsStorage__accountName names.
+        Assert.True(settings.TryGetValue("DataProtection__Container", out var value), "no app setting DataProtection__Container");
+        Assert.Equal(("storage", "dataProtectionContainerName"), ArmExpression.ModuleOutput(value));
+        Assert.Equal(("storage", "storageAccountName"), ArmExpression.ModuleOutput(settings["AzureWebJobsStorage__accountName"]));
+        var output = compiled.Module("storage").GetProperty("properties").GetProperty("template").GetProperty("outputs").GetProperty("dataProtectionContainerName").GetProperty("value").GetString();
+        Assert.Equal($"[{StorageContainer(DataProtectionContainerName).NameSegments()[^1]}]", output);
     }
 
     [Fact]
@@ -297,10 +317,12 @@ public sealed class BicepTests(BicepTests.CompiledTemplate compiled) : IClassFix
         }
     }
 
-    [Fact]
-    public void DocumentsContainer_PublicAccess_IsNone()
+    [Theory]
+    [InlineData(DocumentStore.ContainerName)]
+    [InlineData(DataProtectionContainerName)]
+    public void Container_PublicAccess_IsNone(string name)
     {
-        var container = DocumentsContainer();
+        var container = StorageContainer(name);
 
         Assert.Equal("None", container.Resource.GetProperty("properties").GetProperty("publicAccess").GetString());
         var storage = Assert.Single(compiled.Resources("Microsoft.Storage/storageAccounts")).Resource;
@@ -313,6 +335,8 @@ public sealed class BicepTests(BicepTests.CompiledTemplate compiled) : IClassFix
         // Versioning is account-wide; old versions of the host's blobs may go, the documents' history may not.
         var policy = Assert.Single(compiled.Resources("Microsoft.Storage/storageAccounts/managementPolicies")).Resource;
         var documentsParameter = DocumentsContainer().NameSegments()[^1];
+        // Lose a Data Protection key and every webhook secret it encrypted is lost with it.
+        var dataProtectionParameter = StorageContainer(DataProtectionContainerName).NameSegments()[^1];
         foreach (var rule in policy.GetProperty("properties").GetProperty("policy").GetProperty("rules").EnumerateArray())
         {
             var definition = rule.GetProperty("definition");
@@ -322,6 +346,8 @@ public sealed class BicepTests(BicepTests.CompiledTemplate compiled) : IClassFix
             Assert.NotEmpty(prefixes);
             Assert.All(prefixes, prefix => Assert.DoesNotContain(documentsParameter, prefix, StringComparison.Ordinal));
             Assert.All(prefixes, prefix => Assert.False(prefix.StartsWith(DocumentStore.ContainerName, StringComparison.Ordinal), $"{prefix} covers the documents"));
+            Assert.All(prefixes, prefix => Assert.DoesNotContain(dataProtectionParameter, prefix, StringComparison.Ordinal));
+            Assert.All(prefixes, prefix => Assert.False(prefix.StartsWith(DataProtectionContainerName, StringComparison.Ordinal), $"{prefix} covers the Data Protection keys"));
         }
     }
 
@@ -376,35 +402,67 @@ public sealed class BicepTests(BicepTests.CompiledTemplate compiled) : IClassFix
     [InlineData("Key Vault Secrets User", "4633458b-17de-408a-b874-0445c86b69e6", "Microsoft.KeyVault/vaults")]
     public void RoleAssignment_AppIdentity_HoldsTheRoleOnTheResource(string role, string roleDefinitionId, string scopeType)
     {
-        var assignment = Assert.Single(
-            compiled.Resources("Microsoft.Authorization/roleAssignments"),
-            r => r.Resolve(ArmExpression.Parse(r.Resource.GetProperty("properties").GetProperty("roleDefinitionId").GetString()!) is ArmExpression.Call { Name: "subscriptionResourceId", Arguments: [_, var id] } ? id : null) == roleDefinitionId);
-        var properties = assignment.Resource.GetProperty("properties");
+        // Blob Data Contributor is granted once per container it is for; every other role once.
+        var assignments = RoleAssignments(roleDefinitionId).ToList();
+        Assert.NotEmpty(assignments);
 
-        AssertIsTheAppsPrincipal(assignment, properties.GetProperty("principalId").GetString()!);
-        Assert.Equal("ServicePrincipal", properties.GetProperty("principalType").GetString());
-        var scope = Assert.IsType<ArmExpression.Call>(ArmExpression.Parse(assignment.Resource.GetProperty("scope").GetString()!));
-        Assert.True(scope is { Name: "resourceId", Arguments: [ArmExpression.Literal { Value: var type }, ..] } && type == scopeType, $"{role} is granted on {scope.Text}");
+        Assert.All(assignments, assignment =>
+        {
+            var properties = assignment.Resource.GetProperty("properties");
+            AssertIsTheAppsPrincipal(assignment, properties.GetProperty("principalId").GetString()!);
+            Assert.Equal("ServicePrincipal", properties.GetProperty("principalType").GetString());
+            var scope = Assert.IsType<ArmExpression.Call>(ArmExpression.Parse(assignment.Resource.GetProperty("scope").GetString()!));
+            Assert.True(scope is { Name: "resourceId", Arguments: [ArmExpression.Literal { Value: var type }, ..] } && type == scopeType, $"{role} is granted on {scope.Text}");
+        });
     }
 
-    [Fact]
-    public void RoleAssignment_BlobDataContributor_IsOnTheDocumentsContainer()
+    [Theory]
+    [InlineData(DocumentStore.ContainerName, "documentsContainerName")]
+    [InlineData(DataProtectionContainerName, "dataProtectionContainerName")]
+    public void RoleAssignment_BlobDataContributor_IsOnTheContainer(string containerName, string storageOutput)
     {
-        var assignment = Assert.Single(
-            compiled.Resources("Microsoft.Authorization/roleAssignments"),
-            r => r.Resolve(ArmExpression.Parse(r.Resource.GetProperty("properties").GetProperty("roleDefinitionId").GetString()!) is ArmExpression.Call { Name: "subscriptionResourceId", Arguments: [_, var id] } ? id : null) == StorageBlobDataContributor);
+        // resourceId(containers, <storage account>, 'default', parameters(<roles' parameter>)), each assignment on one container.
+        var scopes = RoleAssignments(StorageBlobDataContributor)
+            .Select(a => (Assignment: a, Scope: Assert.IsType<ArmExpression.Call>(ArmExpression.Parse(a.Resource.GetProperty("scope").GetString()!))))
+            .ToList();
+        Assert.Equal(2, scopes.Count);
+        var (assignment, scope) = Assert.Single(
+            scopes,
+            s => s.Scope.Arguments.Count == 4
+                && s.Scope.Arguments[3] is ArmExpression.Call { Name: "parameters", Arguments: [ArmExpression.Literal name] }
+                && ArmExpression.ModuleOutput(ArmExpression.Parse(compiled.ModuleParameter("roles", name.Value).GetString()!)) == ("storage", storageOutput));
 
-        // resourceId(containers, <storage account>, 'default', parameters('documentsContainerName')), the name the storage module gave the container.
-        var scope = Assert.IsType<ArmExpression.Call>(ArmExpression.Parse(assignment.Resource.GetProperty("scope").GetString()!));
-        Assert.Equal(4, scope.Arguments.Count);
         Assert.Equal("parameters('storageAccountName')", scope.Arguments[1].Text);
         Assert.Equal("default", assignment.Resolve(scope.Arguments[2]));
-        var container = Assert.IsType<ArmExpression.Literal>(scope.Arguments[3] is ArmExpression.Call { Name: "parameters", Arguments: [var name] } ? name : null);
-        var passed = ArmExpression.Parse(compiled.ModuleParameter("roles", container.Value).GetString()!);
-        Assert.Equal(("storage", "documentsContainerName"), ArmExpression.ModuleOutput(passed));
-        var output = compiled.Module("storage").GetProperty("properties").GetProperty("template").GetProperty("outputs").GetProperty("documentsContainerName").GetProperty("value").GetString();
-        Assert.Equal($"[{DocumentsContainer().NameSegments()[^1]}]", output);
+        Assert.Equal(("storage", "storageAccountName"), ArmExpression.ModuleOutput(ArmExpression.Parse(compiled.ModuleParameter("roles", "storageAccountName").GetString()!)));
+        // The storage module's output is the name it gave the container.
+        var output = compiled.Module("storage").GetProperty("properties").GetProperty("template").GetProperty("outputs").GetProperty(storageOutput).GetProperty("value").GetString();
+        Assert.Equal($"[{StorageContainer(containerName).NameSegments()[^1]}]", output);
     }
+
+    [Theory]
+    [InlineData("payments")]
+    [InlineData("notifications")]
+    [InlineData("webhooks")]
+    public void RoleAssignment_ServiceBusDataReceiver_CoversTheSubscription(string subscription)
+    {
+        // Granted on the namespace the servicebus module creates the subscription in: that covers each of its topics' subscriptions.
+        var assignment = Assert.Single(RoleAssignments(AzureServiceBusDataReceiver));
+        var scope = Assert.IsType<ArmExpression.Call>(ArmExpression.Parse(assignment.Resource.GetProperty("scope").GetString()!));
+        Assert.True(scope is { Name: "resourceId", Arguments: [ArmExpression.Literal { Value: "Microsoft.ServiceBus/namespaces" }, ArmExpression.Call { Name: "parameters", Arguments: [ArmExpression.Literal] }] }, scope.Text);
+        var namespaceParameter = ((ArmExpression.Literal)((ArmExpression.Call)scope.Arguments[1]).Arguments[0]).Value;
+        Assert.Equal(("servicebus", "namespaceName"), ArmExpression.ModuleOutput(ArmExpression.Parse(compiled.ModuleParameter("roles", namespaceParameter).GetString()!)));
+
+        var created = Assert.Single(compiled.Resources("Microsoft.ServiceBus/namespaces/topics/subscriptions"), r => r.NameSegments()[^1] == subscription);
+        Assert.Equal("servicebus", created.Deployment);
+        var output = compiled.Module("servicebus").GetProperty("properties").GetProperty("template").GetProperty("outputs").GetProperty("namespaceName").GetProperty("value").GetString();
+        Assert.Equal($"[{created.NameSegments()[0]}]", output);
+    }
+
+    /// <summary>The role assignments of one built-in role (by its definition id).</summary>
+    private IEnumerable<CompiledTemplate.Located> RoleAssignments(string roleDefinitionId) =>
+        compiled.Resources("Microsoft.Authorization/roleAssignments")
+            .Where(r => r.Resolve(ArmExpression.Parse(r.Resource.GetProperty("properties").GetProperty("roleDefinitionId").GetString()!) is ArmExpression.Call { Name: "subscriptionResourceId", Arguments: [_, var id] } ? id : null) == roleDefinitionId);
 
     /// <summary>A number in a module's template: literal, or a parameter main.bicep passes or leaves at its default.</summary>
     private int IntValue(CompiledTemplate.Located resource, JsonElement value)
@@ -422,12 +480,15 @@ public sealed class BicepTests(BicepTests.CompiledTemplate compiled) : IClassFix
     }
 
     /// <summary>The storage module's container that main.bicep names after the app's DocumentStore.ContainerName.</summary>
-    private CompiledTemplate.Located DocumentsContainer() =>
+    private CompiledTemplate.Located DocumentsContainer() => StorageContainer(DocumentStore.ContainerName);
+
+    /// <summary>The storage module's container whose name parameter main.bicep fills with <paramref name="name"/>.</summary>
+    private CompiledTemplate.Located StorageContainer(string name) =>
         Assert.Single(
             compiled.Resources("Microsoft.Storage/storageAccounts/blobServices/containers"),
             c => c.Deployment == "storage"
                 && ArmExpression.Parse(c.NameSegments()[^1]) is ArmExpression.Call { Name: "parameters", Arguments: [ArmExpression.Literal parameter] }
-                && compiled.Resolve(compiled.ModuleParameter("storage", parameter.Value)) == DocumentStore.ContainerName);
+                && compiled.Resolve(compiled.ModuleParameter("storage", parameter.Value)) == name);
 
     [Fact]
     public void CosmosRoleAssignment_AppIdentity_IsBuiltInDataContributorOnTheAccount()
