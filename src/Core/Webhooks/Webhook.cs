@@ -40,6 +40,19 @@ public sealed record WebhookEndpoint(
 {
     public const string AllEvents = "*";
 
+    /// <summary>How long the previous secret still signs after a rotation.</summary>
+    public static TimeSpan RotationOverlap { get; } = TimeSpan.FromHours(24);
+
+    /// <summary>The endpoint with a new secret; the one it replaces keeps signing for <see cref="RotationOverlap"/>.</summary>
+    public WebhookEndpoint Rotate(string protectedSecret, DateTimeOffset now) => this with
+    {
+        ProtectedSecret = protectedSecret,
+        PreviousProtectedSecret = ProtectedSecret,
+        PreviousSecretExpiresAt = now + RotationOverlap,
+        UpdatedAt = now,
+        Version = Version + 1,
+    };
+
     /// <summary>Whether the endpoint subscribed to <paramref name="eventType"/> (§6's type without the prefix).</summary>
     public bool Takes(string eventType) => EventTypes.Contains(AllEvents) || EventTypes.Contains(eventType);
 }

@@ -72,6 +72,7 @@ public sealed partial class WebhookDispatcher(
         using var global = new SemaphoreSlim(_options.MaxConcurrency);
         while (clock.Elapsed < budget)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             tasks.RemoveAll(task => task.IsCompleted);
             List<string> busy;
             lock (running)
@@ -323,7 +324,7 @@ public sealed partial class WebhookDispatcher(
         await store.MarkEventHandledAsync(endpoint.OrgId, DisabledEmailConsumer, id, cancellationToken);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Webhook {EndpointId}: event {EventId} answered {StatusCode} in {DurationMs} ms {Error}")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Webhook {EndpointId}: event {EventId}: status {StatusCode} in {DurationMs} ms; error: {Error}")]
     private static partial void LogAttempt(ILogger logger, string endpointId, string eventId, int? statusCode, long durationMs, string? error);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Webhook {EndpointId}: the attempt of event {EventId} failed unexpectedly")]

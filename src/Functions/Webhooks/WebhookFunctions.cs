@@ -193,14 +193,7 @@ public sealed class WebhookFunctions(
 
         var (secret, protectedSecret) = secrets.Create();
         var now = timeProvider.GetUtcNow();
-        var rotated = current with
-        {
-            ProtectedSecret = protectedSecret,
-            PreviousProtectedSecret = current.ProtectedSecret,
-            PreviousSecretExpiresAt = now.AddHours(24),
-            UpdatedAt = now,
-            Version = current.Version + 1,
-        };
+        var rotated = current.Rotate(protectedSecret, now);
         if (!await store.TrySaveWebhookEndpointAsync(rotated, cancellationToken))
         {
             return Problems.From(Failure.Conflict("The endpoint was changed concurrently; retry."));

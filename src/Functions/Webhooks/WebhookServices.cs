@@ -60,7 +60,7 @@ public static class WebhookServices
                 options.AllowPrivateNetworks = environment.IsDevelopment();
                 options.AllowHttp = environment.IsDevelopment();
             })
-            .BindConfiguration(WebhookOptions.Section);
+            .Bind(configuration.GetSection(WebhookOptions.Section));
         services.AddSingleton<IWebhookHostResolver, DnsHostResolver>();
         services.AddSingleton<WebhookSecrets>();
         services.AddSingleton<WebhookDispatcher>();
