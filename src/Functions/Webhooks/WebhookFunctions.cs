@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -325,33 +324,12 @@ public sealed class WebhookFunctions(
         {
             errors.Add("url", "May not hold a user name or password; the signature authenticates requests.");
         }
-        else if (!settings.AllowPrivateNetworks && !await IsPublicAsync(uri.IdnHost, cancellationToken))
+        else if (!settings.AllowPrivateNetworks && !await WebhookAddresses.ResolvesPubliclyAsync(resolver, uri.IdnHost, cancellationToken))
         {
             errors.Add("url", "Must reach a public address: it resolves to a loopback, private or other non-public one.");
         }
 
         return text;
-    }
-
-    /// <summary>
-    /// A first check when the URL is saved, for a clear answer; what protects is the check on every connection
-    /// (<see cref="WebhookAddresses.ConnectAsync"/>). A name that does not resolve yet is accepted.
-    /// </summary>
-    private async Task<bool> IsPublicAsync(string host, CancellationToken cancellationToken)
-    {
-        if (IPAddress.TryParse(host, out var literal))
-        {
-            return WebhookAddresses.IsPublic(literal);
-        }
-
-        try
-        {
-            return (await resolver.ResolveAsync(host, cancellationToken)).All(WebhookAddresses.IsPublic);
-        }
-        catch (System.Net.Sockets.SocketException)
-        {
-            return true;
-        }
     }
 
     private static List<string>? ValidEventTypes(RequestErrors errors, IReadOnlyList<string>? types, bool required)

@@ -41,6 +41,27 @@ public static class WebhookAddresses
     }
 
     /// <summary>
+    /// A first check when a URL is saved, for a clear answer: whether the host (a name or an address) reaches only
+    /// public addresses; a name that does not resolve yet passes. What protects is the check on every connection.
+    /// </summary>
+    public static async Task<bool> ResolvesPubliclyAsync(IWebhookHostResolver resolver, string host, CancellationToken cancellationToken)
+    {
+        if (IPAddress.TryParse(host, out var literal))
+        {
+            return IsPublic(literal);
+        }
+
+        try
+        {
+            return (await resolver.ResolveAsync(host, cancellationToken)).All(IsPublic);
+        }
+        catch (SocketException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>
     /// The connection of the webhook client: resolves the host itself and connects only to a public address of it
     /// (unless <paramref name="allowPrivateNetworks"/>), so that a DNS answer that changed since the URL was saved —
     /// or a redirect, which the client does not follow anyway — cannot reach the internal network.

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text;
 
 namespace PartnerBase.Functions.Tests.Api;
@@ -93,6 +94,25 @@ public sealed class MalformedRequestTests(ApiFactory factory)
         { "reconciliation window over a year", "POST", "/api/reconciliation-runs", """{ "from": "2024-01-01", "to": "2026-01-01" }""", 400, "from" },
         { "reconciliation from as number", "POST", "/api/reconciliation-runs", """{ "from": 5 }""", 400, "from" },
         { "reconciliation list limit 0", "GET", "/api/reconciliation-runs?limit=0", "", 400, "limit" },
+        { "webhook url missing", "POST", "/api/webhook-endpoints", """{ "eventTypes": ["*"] }""", 400, "url" },
+        { "webhook url ftp", "POST", "/api/webhook-endpoints", """{ "url": "ftp://hooks.example.com/x", "eventTypes": ["*"] }""", 400, "url" },
+        { "webhook url relative", "POST", "/api/webhook-endpoints", """{ "url": "/hook", "eventTypes": ["*"] }""", 400, "url" },
+        { "webhook url with credentials", "POST", "/api/webhook-endpoints", """{ "url": "https://user:pw@hooks.example.com/x", "eventTypes": ["*"] }""", 400, "url" },
+        { "webhook url too long", "POST", "/api/webhook-endpoints", $$"""{ "url": "https://hooks.example.com/{{new string('a', 2040)}}", "eventTypes": ["*"] }""", 400, "url" },
+        { "webhook url as number", "POST", "/api/webhook-endpoints", """{ "url": 5, "eventTypes": ["*"] }""", 400, "url" },
+        { "webhook event types missing", "POST", "/api/webhook-endpoints", """{ "url": "https://hooks.example.com/x" }""", 400, "eventTypes" },
+        { "webhook event types empty", "POST", "/api/webhook-endpoints", """{ "url": "https://hooks.example.com/x", "eventTypes": [] }""", 400, "eventTypes" },
+        { "webhook unknown event type", "POST", "/api/webhook-endpoints", """{ "url": "https://hooks.example.com/x", "eventTypes": ["payout.exploded"] }""", 400, "eventTypes" },
+        { "webhook event type with prefix", "POST", "/api/webhook-endpoints", """{ "url": "https://hooks.example.com/x", "eventTypes": ["com.partnerbase.payout.paid"] }""", 400, "eventTypes" },
+        { "webhook star with others", "POST", "/api/webhook-endpoints", """{ "url": "https://hooks.example.com/x", "eventTypes": ["*", "payout.paid"] }""", 400, "eventTypes" },
+        { "webhook event types as string", "POST", "/api/webhook-endpoints", """{ "url": "https://hooks.example.com/x", "eventTypes": "*" }""", 400, "eventTypes" },
+        { "webhook description too long", "POST", "/api/webhook-endpoints", $$"""{ "url": "https://hooks.example.com/x", "eventTypes": ["*"], "description": "{{new string('d', 501)}}" }""", 400, "description" },
+        { "webhook patch unknown status", "PATCH", "/api/webhook-endpoints/{webhook}", """{ "status": "paused" }""", 400, "status" },
+        { "webhook patch null url", "PATCH", "/api/webhook-endpoints/{webhook}", """{ "url": null }""", 400, "url" },
+        { "webhook patch null event types", "PATCH", "/api/webhook-endpoints/{webhook}", """{ "eventTypes": null }""", 400, "eventTypes" },
+        { "webhook patch bad url", "PATCH", "/api/webhook-endpoints/{webhook}", """{ "url": "not a url" }""", 400, "url" },
+        { "webhook deliveries limit 0", "GET", "/api/webhook-endpoints/{webhook}/deliveries?limit=0", "", 400, "limit" },
+        { "webhook deliveries bad cursor", "GET", "/api/webhook-endpoints/{webhook}/deliveries?cursor=%%%", "", 400, "cursor" },
     };
 
     [Theory]
@@ -103,8 +123,11 @@ public sealed class MalformedRequestTests(ApiFactory factory)
         var org = new TestOrg(factory);
         var partnerId = await org.CreatePartnerAsync();
         var payoutId = (await org.CreatePayoutAsync(partnerId))["id"]!.GetValue<string>();
+        var webhookId = path.Contains("{webhook}", StringComparison.Ordinal)
+            ? (await TestOrg.Json(await org.Admin.PostAsJsonAsync("/api/webhook-endpoints", new { url = "http://127.0.0.1:9/hook", eventTypes = new[] { "payout.paid" } }, ct)))["id"]!.GetValue<string>()
+            : "";
         var before = await SnapshotAsync(org);
-        using var request = new HttpRequestMessage(new HttpMethod(method), path.Replace("{payout}", payoutId, StringComparison.Ordinal).Replace("{partner}", partnerId, StringComparison.Ordinal))
+        using var request = new HttpRequestMessage(new HttpMethod(method), path.Replace("{payout}", payoutId, StringComparison.Ordinal).Replace("{partner}", partnerId, StringComparison.Ordinal).Replace("{webhook}", webhookId, StringComparison.Ordinal))
         {
             Content = method == "GET" ? null : new StringContent(body.Replace("{partner}", partnerId, StringComparison.Ordinal), Encoding.UTF8, "application/json"),
         };
@@ -194,6 +217,7 @@ public sealed class MalformedRequestTests(ApiFactory factory)
         }
 
         parts.Add(await org.Finance.GetStringAsync("/api/reconciliation-runs?limit=100", ct));
+        parts.Add(await org.Admin.GetStringAsync("/api/webhook-endpoints", ct));
         foreach (var partner in (await TestOrg.Json(await org.Viewer.GetAsync("/api/partners?limit=100", ct)))["data"]!.AsArray())
         {
             parts.Add(await org.Viewer.GetStringAsync($"/api/partners/{partner!["id"]}/statements?limit=100", ct));

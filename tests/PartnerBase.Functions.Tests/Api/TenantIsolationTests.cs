@@ -30,6 +30,10 @@ public sealed class TenantIsolationTests(ApiFactory factory)
         var reconciliation = await victim.Finance.PostAsJsonAsync("/api/reconciliation-runs", new { }, ct);
         await TestOrg.ExpectAsync(reconciliation, HttpStatusCode.Created);
         var reconciliationId = (await TestOrg.Json(reconciliation))["id"]!.GetValue<string>();
+        await using var receiver = await Webhooks.WebhookReceiver.StartAsync();
+        var webhook = await TestOrg.Json(await victim.Admin.PostAsJsonAsync("/api/webhook-endpoints", new { url = receiver.Url, eventTypes = new[] { "payout.paid" } }, ct));
+        var webhookId = webhook["id"]!.GetValue<string>();
+        var delivery = await TestOrg.Json(await victim.Admin.PostAsync($"/api/webhook-endpoints/{webhookId}/test", null, ct));
         var before = await SnapshotAsync(victim, partnerId);
         var attacker = new TestOrg(factory).Client("intruder", "admin");
 
@@ -50,6 +54,13 @@ public sealed class TenantIsolationTests(ApiFactory factory)
             ("GET", $"/api/partners/{partnerId}/payout-summary"),
             ("GET", $"/api/partners/{partnerId}/statements/2026-07"),
             ("GET", $"/api/reconciliation-runs/{reconciliationId}"),
+            ("GET", $"/api/webhook-endpoints/{webhookId}"),
+            ("PATCH", $"/api/webhook-endpoints/{webhookId}"),
+            ("DELETE", $"/api/webhook-endpoints/{webhookId}"),
+            ("POST", $"/api/webhook-endpoints/{webhookId}/rotate-secret"),
+            ("POST", $"/api/webhook-endpoints/{webhookId}/test"),
+            ("GET", $"/api/webhook-endpoints/{webhookId}/deliveries"),
+            ("POST", $"/api/webhook-endpoints/{webhookId}/deliveries/{delivery["id"]}/retry"),
         })
         {
             using var request = new HttpRequestMessage(new HttpMethod(method), path)
@@ -59,7 +70,7 @@ public sealed class TenantIsolationTests(ApiFactory factory)
             await ProblemAssert.IsProblemAsync(await attacker.SendAsync(request, ct), HttpStatusCode.NotFound, "not_found");
         }
 
-        foreach (var path in new[] { $"/api/payouts?partnerId={partnerId}", "/api/payouts", "/api/partners", $"/api/audit-log?payoutId={pending}", "/api/audit-log", $"/api/partners/{partnerId}/statements", "/api/reconciliation-runs" })
+        foreach (var path in new[] { $"/api/payouts?partnerId={partnerId}", "/api/payouts", "/api/partners", $"/api/audit-log?payoutId={pending}", "/api/audit-log", $"/api/partners/{partnerId}/statements", "/api/reconciliation-runs", "/api/webhook-endpoints" })
         {
             var page = await TestOrg.Json(await attacker.GetAsync(path, ct));
             Assert.Empty(page["data"]!.AsArray());
@@ -104,6 +115,12 @@ public sealed class TenantIsolationTests(ApiFactory factory)
         parts.Add(await org.Viewer.GetStringAsync($"/api/partners/{partnerId}/statements", ct));
         parts.Add(Convert.ToBase64String(await org.Viewer.GetByteArrayAsync($"/api/partners/{partnerId}/statements/2026-07", ct)));
         parts.Add(await org.Finance.GetStringAsync("/api/reconciliation-runs", ct));
+        parts.Add(await org.Admin.GetStringAsync("/api/webhook-endpoints", ct));
+        foreach (var endpoint in (await TestOrg.Json(await org.Admin.GetAsync("/api/webhook-endpoints", ct)))["data"]!.AsArray())
+        {
+            parts.Add(await org.Admin.GetStringAsync($"/api/webhook-endpoints/{endpoint!["id"]}/deliveries", ct));
+        }
+
         return string.Join("\n", parts);
     }
 }

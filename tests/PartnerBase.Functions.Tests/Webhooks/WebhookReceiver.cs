@@ -12,7 +12,7 @@ using StandardWebhooks;
 namespace PartnerBase.Functions.Tests.Webhooks;
 
 /// <summary>What a receiver got: the webhook headers and the body exactly as sent.</summary>
-public sealed record ReceivedWebhook(string Id, string Timestamp, string Signature, string? ContentType, string? UserAgent, string Body, DateTimeOffset At)
+public sealed record ReceivedWebhook(string Id, string Timestamp, string Signature, string? ContentType, string? UserAgent, string Body, DateTimeOffset At, string Cookie = "")
 {
     /// <summary>
     /// The Standard Webhooks check written from the specification's text, independent of the library: the signed
@@ -95,7 +95,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
                 var headers = context.Request.Headers;
                 receiver.Received.Enqueue(new ReceivedWebhook(
                     headers["webhook-id"].ToString(), headers["webhook-timestamp"].ToString(), headers["webhook-signature"].ToString(),
-                    context.Request.ContentType, headers.UserAgent.ToString(), body, DateTimeOffset.UtcNow));
+                    context.Request.ContentType, headers.UserAgent.ToString(), body, DateTimeOffset.UtcNow, headers.Cookie.ToString()));
                 context.Response.StatusCode = await receiver.Respond(Interlocked.Increment(ref receiver._count) - 1, context.Response);
             }
             finally
