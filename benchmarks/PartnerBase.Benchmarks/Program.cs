@@ -8,7 +8,7 @@ public static class Program
         // WebApplicationFactory finds the app's content root through a manifest it reads from the current directory.
         Environment.CurrentDirectory = AppContext.BaseDirectory;
 #if DEBUG
-        if (args.FirstOrDefault() is "load" or "soak" or "coldstart" or "console" or "statements")
+        if (args.FirstOrDefault() is "load" or "soak" or "coldstart" or "console" or "statements" or "webhooks")
         {
             // The driver shares the machine with what it measures.
             Console.Error.WriteLine("Run this benchmark with -c Release: a Debug driver skews the figures.");
@@ -27,13 +27,14 @@ public static class Program
             "events" => await EventFlow.RunAsync(),
             "console" => await ConsoleLoad.RunAsync(),
             "statements" => await Statements.RunAsync(),
+            "webhooks" => await Webhooks.RunAsync(),
             _ => Usage(),
         };
     }
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/PartnerBase.Benchmarks -- cosmos-requests | commissions | commissions-cosmos | load [seconds per scenario] | soak [seconds] | micro [--filter *Money*] | coldstart [starts] | events | console | statements");
+        Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks/PartnerBase.Benchmarks -- cosmos-requests | commissions | commissions-cosmos | load [seconds per scenario] | soak [seconds] | micro [--filter *Money*] | coldstart [starts] | events | console | statements | webhooks");
         return 2;
     }
 }
