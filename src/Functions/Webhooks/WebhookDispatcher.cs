@@ -30,12 +30,18 @@ public sealed partial class WebhookDispatcher(
     public const string HttpClientName = "webhooks";
     public const string TestEventType = PayoutCloudEvents.TypePrefix + "webhook.test";
     private const string DisabledEmailConsumer = "webhook-disabled-email";
-    private const int DueBatch = 100;
+    private const int DueBatch = 500;
+
+    // Deliveries read ahead per endpoint: an endpoint with this many waiting is left out of the next read.
+    private const int Backlog = 64;
 
     /// <summary>How long a claim lasts: longer than a request may take.</summary>
     public static TimeSpan ClaimFor { get; } = TimeSpan.FromMinutes(2);
 
     private readonly WebhookOptions _options = options.Value;
+
+    // Completed (and replaced) when new deliveries are made, so that a sender waiting for work starts them at once.
+    private TaskCompletionSource _added = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Makes the event's deliveries (once each, however often the event comes); returns how many are new.</summary>
     public async Task<int> AddDeliveriesAsync(DeliveredEvent payoutEvent, CancellationToken cancellationToken)
@@ -55,86 +61,116 @@ public sealed partial class WebhookDispatcher(
             }
         }
 
+        if (added > 0)
+        {
+            Interlocked.Exchange(ref _added, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        }
+
         return added;
     }
 
     /// <summary>
     /// Sends every due attempt until none is due and <paramref name="moreMayCome"/> has completed (new deliveries
-    /// being made meanwhile), or the budget is spent; requests under way then finish. Returns the attempts made.
+    /// being made meanwhile), or the budget is spent; requests under way then finish. Due deliveries are read in
+    /// batches into a queue per endpoint, at most every <see cref="WebhookOptions.PollInterval"/> (or at once when
+    /// new ones were made or nothing is left), and started as their endpoint's slots free up. Returns the attempts made.
     /// </summary>
     public async Task<int> SendDueAsync(TimeSpan budget, Task moreMayCome, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
+        var queues = new Dictionary<string, Queue<WebhookDelivery>>(StringComparer.Ordinal);
         var running = new Dictionary<string, int>(StringComparer.Ordinal);
-        var inFlight = new HashSet<string>(StringComparer.Ordinal);
+        var known = new HashSet<string>(StringComparer.Ordinal);   // queued or under way
         var tasks = new List<Task>();
         var attempts = 0;
-        using var global = new SemaphoreSlim(_options.MaxConcurrency);
+        var inFlight = 0;
+        var lastRead = TimeSpan.MinValue;
+        Task readSince = Task.CompletedTask;
         while (clock.Elapsed < budget)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            var added = Volatile.Read(ref _added).Task;
             tasks.RemoveAll(task => task.IsCompleted);
-            List<string> busy;
+            var found = -1;
+            bool idle;
             lock (running)
             {
-                busy = running.Where(entry => entry.Value >= _options.MaxConcurrencyPerEndpoint).Select(entry => entry.Key).ToList();
+                idle = tasks.Count == 0 && queues.Values.All(q => q.Count == 0);
             }
 
-            var due = global.CurrentCount == 0 ? [] : await store.GetDueWebhookDeliveriesAsync(timeProvider.GetUtcNow(), busy, DueBatch, cancellationToken);
-            var started = 0;
-            foreach (var delivery in due)
+            if (idle || readSince.IsCompleted || clock.Elapsed - lastRead >= _options.PollInterval)
             {
+                (lastRead, readSince, found) = (clock.Elapsed, added, 0);
+                List<string> full;
                 lock (running)
                 {
-                    if (inFlight.Contains(delivery.Id) || running.GetValueOrDefault(delivery.EndpointId) >= _options.MaxConcurrencyPerEndpoint || !global.Wait(0, cancellationToken))
-                    {
-                        continue;
-                    }
-
-                    inFlight.Add(delivery.Id);
-                    running[delivery.EndpointId] = running.GetValueOrDefault(delivery.EndpointId) + 1;
+                    full = queues.Where(entry => entry.Value.Count >= Backlog).Select(entry => entry.Key).ToList();
                 }
 
-                started++;
-                attempts++;
-                tasks.Add(Task.Run(
-                    async () =>
+                var due = await store.GetDueWebhookDeliveriesAsync(timeProvider.GetUtcNow(), full, DueBatch, cancellationToken);
+                lock (running)
+                {
+                    foreach (var delivery in due.Where(d => known.Add(d.Id)))
                     {
-                        try
+                        if (!queues.TryGetValue(delivery.EndpointId, out var queue))
                         {
-                            await AttemptAsync(delivery, manual: false, cancellationToken);
+                            queues[delivery.EndpointId] = queue = new Queue<WebhookDelivery>();
                         }
-                        catch (Exception exception) when (exception is not OperationCanceledException)
-                        {
-                            LogAttemptFailed(logger, exception, delivery.EndpointId, delivery.EventId);
-                        }
-                        finally
-                        {
-                            global.Release();
-                            lock (running)
-                            {
-                                running[delivery.EndpointId]--;
-                                inFlight.Remove(delivery.Id);
-                            }
-                        }
-                    },
-                    cancellationToken));
+
+                        queue.Enqueue(delivery);
+                        found++;
+                    }
+                }
             }
 
-            if (started == 0 && tasks.Count == 0 && moreMayCome.IsCompleted && due.Count == 0)
+            lock (running)
+            {
+                foreach (var (endpointId, queue) in queues)
+                {
+                    while (queue.Count > 0 && running.GetValueOrDefault(endpointId) < _options.MaxConcurrencyPerEndpoint && inFlight < _options.MaxConcurrency)
+                    {
+                        var delivery = queue.Dequeue();
+                        running[endpointId] = running.GetValueOrDefault(endpointId) + 1;
+                        inFlight++;
+                        attempts++;
+                        tasks.Add(Task.Run(() => AttemptQuietlyAsync(delivery), cancellationToken));
+                    }
+                }
+            }
+
+            if (found == 0 && tasks.Count == 0 && moreMayCome.IsCompleted)
             {
                 break;
             }
 
-            if (started == 0)
-            {
-                // Nothing new to start: wait for a slot, a new delivery, or a retry coming due.
-                await Task.WhenAny(tasks.Append(Task.Delay(_options.PollInterval, timeProvider, cancellationToken)));
-            }
+            // Wait for a free slot, new deliveries, the next read or more to come.
+            var poll = Task.Delay(tasks.Count > 0 ? _options.PollInterval : _options.IdlePollInterval, timeProvider, cancellationToken);
+            await Task.WhenAny(tasks.Append(added).Append(poll).Append(moreMayCome.IsCompleted ? poll : moreMayCome));
         }
 
         await Task.WhenAll(tasks);
         return attempts;
+
+        async Task AttemptQuietlyAsync(WebhookDelivery delivery)
+        {
+            try
+            {
+                await AttemptAsync(delivery, manual: false, cancellationToken);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                LogAttemptFailed(logger, exception, delivery.EndpointId, delivery.EventId);
+            }
+            finally
+            {
+                lock (running)
+                {
+                    running[delivery.EndpointId]--;
+                    inFlight--;
+                    known.Remove(delivery.Id);
+                }
+            }
+        }
     }
 
     /// <summary>
@@ -193,7 +229,8 @@ public sealed partial class WebhookDispatcher(
         var now = timeProvider.GetUtcNow();
         var eventId = Core.Payouts.PayoutService.NewId("evt_test_");
         var body = TestEvent(endpoint, eventId, now);
-        var delivery = new WebhookDelivery(endpoint.OrgId, WebhookDelivery.IdFor(endpoint.Id, eventId), endpoint.Id, eventId, TestEventType, body, WebhookDeliveryStatus.Pending, [], now, now, 1);
+        // Made claimed, so that the background sender leaves it to this request (and retries it should the process die now).
+        var delivery = new WebhookDelivery(endpoint.OrgId, WebhookDelivery.IdFor(endpoint.Id, eventId), endpoint.Id, eventId, TestEventType, body, WebhookDeliveryStatus.Pending, [], now + ClaimFor, now, 1);
         await store.TrySaveWebhookDeliveryAsync(delivery, cancellationToken);
         return await AttemptAsync(delivery, manual: true, cancellationToken) ?? delivery;
     }

@@ -26,6 +26,7 @@ public sealed class WebhookFunctions(
 
     // A run ends well before the next is due at the default schedule: a singleton timer skips an occurrence while it runs.
     private static readonly TimeSpan Budget = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan DrainPause = TimeSpan.FromMilliseconds(250);
 
     /// <summary>The event types of CONTRACT §6 without the prefix, and "*" for all.</summary>
     public static IReadOnlyList<string> EventTypes { get; } =
@@ -34,10 +35,42 @@ public sealed class WebhookFunctions(
     [Function(nameof(DeliverWebhooks))]
     public async Task DeliverWebhooks([TimerTrigger("%WebhooksSchedule%")] TimerInfo timer, CancellationToken cancellationToken)
     {
-        // New deliveries are made while due ones are sent, so a slow receiver never holds up the others' new events.
-        var draining = consumer.DrainAsync(Subscriptions.Webhooks, Budget, cancellationToken);
-        await dispatcher.SendDueAsync(Budget, draining, cancellationToken);
-        await draining;
+        // The subscription is drained into deliveries for as long as they are being sent, so that a slow receiver,
+        // which keeps the run going, never holds up the other endpoints' new events until the next run.
+        var firstPass = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var sent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var draining = DrainWhileSendingAsync(firstPass, sent.Task, cancellationToken);
+        try
+        {
+            await dispatcher.SendDueAsync(Budget, firstPass.Task, cancellationToken);
+        }
+        finally
+        {
+            sent.TrySetResult();
+            await draining;
+        }
+    }
+
+    private async Task DrainWhileSendingAsync(TaskCompletionSource firstPass, Task sent, CancellationToken cancellationToken)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            do
+            {
+                var drained = await consumer.DrainAsync(Subscriptions.Webhooks, Budget - clock.Elapsed, cancellationToken);
+                firstPass.TrySetResult();
+                if (drained == 0)
+                {
+                    await Task.WhenAny(sent, Task.Delay(DrainPause, timeProvider, cancellationToken));
+                }
+            }
+            while (!sent.IsCompleted && clock.Elapsed < Budget);
+        }
+        finally
+        {
+            firstPass.TrySetResult();
+        }
     }
 
     [Function(nameof(CreateWebhookEndpoint))]

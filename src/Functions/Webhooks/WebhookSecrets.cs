@@ -36,7 +36,7 @@ public sealed class WebhookSecrets(IDataProtectionProvider provider)
 /// instances adding keys at once lose none. Hand-written because the package that does this
 /// (Azure.Extensions.AspNetCore.DataProtection.Blobs) is not served to this build.
 /// </summary>
-public sealed class BlobKeyRing(BlobContainerClient container, bool createContainer) : IXmlRepository
+public sealed class BlobKeyRing(Lazy<BlobContainerClient> container) : IXmlRepository
 {
     private const string BlobName = "keys.xml";
 
@@ -44,11 +44,6 @@ public sealed class BlobKeyRing(BlobContainerClient container, bool createContai
 
     public void StoreElement(XElement element, string friendlyName)
     {
-        if (createContainer)
-        {
-            container.CreateIfNotExists();
-        }
-
         while (true)
         {
             var (root, etag) = Read();
@@ -56,7 +51,7 @@ public sealed class BlobKeyRing(BlobContainerClient container, bool createContai
             var conditions = etag is { } match ? new BlobRequestConditions { IfMatch = match } : new BlobRequestConditions { IfNoneMatch = ETag.All };
             try
             {
-                container.GetBlobClient(BlobName).Upload(BinaryData.FromString(root.ToString(SaveOptions.DisableFormatting)), new BlobUploadOptions { Conditions = conditions });
+                container.Value.GetBlobClient(BlobName).Upload(BinaryData.FromString(root.ToString(SaveOptions.DisableFormatting)), new BlobUploadOptions { Conditions = conditions });
                 return;
             }
             catch (RequestFailedException exception) when (exception.Status is 409 or 412)
@@ -70,7 +65,7 @@ public sealed class BlobKeyRing(BlobContainerClient container, bool createContai
     {
         try
         {
-            var content = container.GetBlobClient(BlobName).DownloadContent().Value;
+            var content = container.Value.GetBlobClient(BlobName).DownloadContent().Value;
             return (XElement.Parse(content.Content.ToString()), content.Details.ETag);
         }
         catch (RequestFailedException exception) when (exception.Status == 404)

@@ -36,8 +36,11 @@ public sealed class WebhookOptions
     /// <summary>Requests under way at most, over all endpoints.</summary>
     public int MaxConcurrency { get; set; } = 64;
 
-    /// <summary>How often a sender that has work under way looks again for due deliveries.</summary>
+    /// <summary>How often a sender with requests under way looks again for due deliveries (new ones wake it at once).</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>How often a sender with nothing under way looks again, while new events may still come.</summary>
+    public TimeSpan IdlePollInterval { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>The delivery subscription's consumer: turns each event into its deliveries (the sending is the dispatcher's).</summary>
@@ -69,8 +72,19 @@ public static class WebhookServices
         // The key ring that protects signing secrets, in the app's storage account (not beside the secrets).
         var container = configuration["DataProtection:Container"] ?? DataProtectionContainer;
         services.AddDataProtection().SetApplicationName("PartnerBase.Payouts");
-        services.AddOptions<KeyManagementOptions>().Configure<BlobServiceClient, IOptions<DocumentStorageOptions>>((options, blobs, storage) =>
-            options.XmlRepository = new BlobKeyRing(blobs.GetBlobContainerClient(container), storage.Value.CreateContainer));
+        // The storage client is made on the key ring's first use, not whenever the options are read (every request's
+        // authentication reads them).
+        services.AddOptions<KeyManagementOptions>().Configure<IServiceProvider>((options, provider) =>
+            options.XmlRepository = new BlobKeyRing(new Lazy<BlobContainerClient>(() =>
+            {
+                var blobs = provider.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(container);
+                if (provider.GetRequiredService<IOptions<DocumentStorageOptions>>().Value.CreateContainer)
+                {
+                    blobs.CreateIfNotExists();
+                }
+
+                return blobs;
+            })));
 
         // One client for every delivery: no redirects, no cookies, a timeout, and a connection that refuses
         // non-public addresses each time it connects.
