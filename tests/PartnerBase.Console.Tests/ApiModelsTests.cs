@@ -46,6 +46,10 @@ public sealed class ApiModelsTests(ConsoleApp app)
         { nameof(StatementTotals), "StatementTotalsResponse" },
         { nameof(ReconciliationRun), "ReconciliationRunResponse" },
         { nameof(ReconciliationIssue), "ReconciliationIssueResponse" },
+        { nameof(WebhookEndpoint), "WebhookEndpointResponse" },
+        { nameof(WebhookEndpointWithSecret), "WebhookEndpointSecretResponse" },
+        { nameof(WebhookDelivery), "WebhookDeliveryResponse" },
+        { nameof(WebhookAttempt), "WebhookAttemptResponse" },
     };
 
     [Theory]

@@ -12,7 +12,7 @@ using PartnerBase.Core.Payouts;
 namespace PartnerBase.Console.Api;
 
 /// <summary>
-/// The console's one way to the API: typed calls for the routes of CONTRACT §3–§8 and §10. Every change of a payout sends
+/// The console's one way to the API: typed calls for the routes of CONTRACT §3–§8, §10 and §11. Every change of a payout sends
 /// If-Match with the version the user was shown; creates send the Idempotency-Key the caller holds for its dialog.
 /// A failure is an <see cref="ApiException"/>; a 401 (or a token that cannot be had) sends the user to sign in again.
 /// </summary>
@@ -112,6 +112,33 @@ public sealed class ApiClient(HttpClient http, NavigationManager navigation)
     public Task<ReconciliationRun> GetReconciliationRunAsync(string id, CancellationToken cancellationToken = default) =>
         GetAsync<ReconciliationRun>($"reconciliation-runs/{Uri.EscapeDataString(id)}", cancellationToken);
 
+    public async Task<IReadOnlyList<WebhookEndpoint>> ListWebhookEndpointsAsync(CancellationToken cancellationToken = default) =>
+        (await GetAsync<Page<WebhookEndpoint>>("webhook-endpoints", cancellationToken)).Data;
+
+    public Task<WebhookEndpointWithSecret> CreateWebhookEndpointAsync(NewWebhookEndpoint endpoint, CancellationToken cancellationToken = default) =>
+        SendAsync<WebhookEndpointWithSecret>(HttpMethod.Post, "webhook-endpoints", endpoint, cancellationToken: cancellationToken);
+
+    /// <param name="version">The version the user was shown (If-Match).</param>
+    public Task<WebhookEndpoint> UpdateWebhookEndpointAsync(string id, long version, object patch, CancellationToken cancellationToken = default) =>
+        SendAsync<WebhookEndpoint>(HttpMethod.Patch, WebhookPath(id), patch, version, cancellationToken: cancellationToken);
+
+    public Task DeleteWebhookEndpointAsync(string id, CancellationToken cancellationToken = default) =>
+        SendAsync<JsonElement?>(HttpMethod.Delete, WebhookPath(id), null, cancellationToken: cancellationToken);
+
+    public Task<WebhookEndpointWithSecret> RotateWebhookSecretAsync(string id, CancellationToken cancellationToken = default) =>
+        SendAsync<WebhookEndpointWithSecret>(HttpMethod.Post, $"{WebhookPath(id)}/rotate-secret", new { }, cancellationToken: cancellationToken);
+
+    /// <summary>Sends a <c>webhook.test</c> event to the endpoint now; the answer is its delivery.</summary>
+    public Task<WebhookDelivery> TestWebhookEndpointAsync(string id, CancellationToken cancellationToken = default) =>
+        SendAsync<WebhookDelivery>(HttpMethod.Post, $"{WebhookPath(id)}/test", new { }, cancellationToken: cancellationToken);
+
+    public Task<Page<WebhookDelivery>> ListWebhookDeliveriesAsync(string endpointId, string? cursor, int limit = 25, CancellationToken cancellationToken = default) =>
+        GetAsync<Page<WebhookDelivery>>(Query($"{WebhookPath(endpointId)}/deliveries", $"&limit={limit}" + Param("cursor", cursor)), cancellationToken);
+
+    /// <summary>Sends the delivery again now; the answer holds the new attempt.</summary>
+    public Task<WebhookDelivery> RetryWebhookDeliveryAsync(string endpointId, string deliveryId, CancellationToken cancellationToken = default) =>
+        SendAsync<WebhookDelivery>(HttpMethod.Post, $"{WebhookPath(endpointId)}/deliveries/{Uri.EscapeDataString(deliveryId)}/retry", new { }, cancellationToken: cancellationToken);
+
     /// <summary>The CSV export of the filters: its file name and bytes.</summary>
     public async Task<(string FileName, byte[] Content)> ExportPayoutsAsync(PayoutFilter filter, CancellationToken cancellationToken = default)
     {
@@ -121,6 +148,8 @@ public sealed class ApiClient(HttpClient http, NavigationManager navigation)
 
     private static string FileNameOf(HttpResponseMessage response, string fallback) =>
         response.Content.Headers.ContentDisposition?.FileNameStar ?? response.Content.Headers.ContentDisposition?.FileName?.Trim('"') ?? fallback;
+
+    private static string WebhookPath(string id) => $"webhook-endpoints/{Uri.EscapeDataString(id)}";
 
     private static string StatementPath(string partnerId, string period) =>
         $"partners/{Uri.EscapeDataString(partnerId)}/statements/{Uri.EscapeDataString(period)}";

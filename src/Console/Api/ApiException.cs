@@ -17,7 +17,7 @@ public sealed class ApiException(HttpStatusCode? status, string? code, string me
 
     public bool IsNetworkFailure => Status is null;
 
-    /// <summary>The payout changed since the user saw it (412 on If-Match).</summary>
+    /// <summary>The payout (or other resource) changed since the user saw it (412 on If-Match).</summary>
     public bool IsStale => Status == HttpStatusCode.PreconditionFailed;
 
     /// <summary>The message for one field, or null.</summary>

@@ -1,9 +1,10 @@
 using PartnerBase.Core.Payouts;
 using PartnerBase.Core.Reconciliation;
+using PartnerBase.Core.Webhooks;
 
 namespace PartnerBase.Console.Api;
 
-// The API's answers as the console reads them (CONTRACT §3–§8, §10), camelCase with snake_case enums like the API. Kept
+// The API's answers as the console reads them (CONTRACT §3–§8, §10, §11), camelCase with snake_case enums like the API. Kept
 // beside the client, checked against the API's OpenAPI document by the console tests.
 
 public sealed record Page<T>(IReadOnlyList<T> Data, string? NextCursor);
@@ -128,6 +129,39 @@ public sealed record ReconciliationRun(string Id, DateTime From, DateTime To, Da
 /// <summary><c>expected</c>/<c>actual</c>: minor units as decimal strings for an amount mismatch, ISO 4217 codes for a currency mismatch.</summary>
 public sealed record ReconciliationIssue(IssueKind Kind, string? PayoutId, string? TransferId, string? Expected, string? Actual);
 
+// Webhooks (CONTRACT §11).
+public sealed record WebhookEndpoint(
+    string Id,
+    string Url,
+    IReadOnlyList<string> EventTypes,
+    string? Description,
+    WebhookEndpointStatus Status,
+    string? DisabledReason,
+    DateTime CreatedAt,
+    long Version);
+
+/// <summary>An endpoint with its signing secret: the answer of creation and rotation, the only ones that show it.</summary>
+public sealed record WebhookEndpointWithSecret(
+    string Id,
+    string Url,
+    IReadOnlyList<string> EventTypes,
+    string? Description,
+    WebhookEndpointStatus Status,
+    string Secret,
+    long Version);
+
+/// <summary>One try: the receiver's status code, or none when it never answered (then <c>error</c> says why).</summary>
+public sealed record WebhookAttempt(DateTime At, int? StatusCode, string? Error, long DurationMs);
+
+public sealed record WebhookDelivery(
+    string Id,
+    string EventId,
+    string EventType,
+    WebhookDeliveryStatus Status,
+    IReadOnlyList<WebhookAttempt> Attempts,
+    DateTime? NextAttemptAt,
+    DateTime CreatedAt);
+
 /// <summary>The list filters of CONTRACT §4, as the payouts page keeps them in its query string.</summary>
 public sealed record PayoutFilter(string? Status = null, string? PartnerId = null, string? Period = null)
 {
@@ -140,3 +174,6 @@ public sealed record PayoutFilter(string? Status = null, string? PartnerId = nul
 public sealed record NewPayout(string PartnerId, long Amount, string Currency, string Period, string? Notes);
 
 public sealed record NewPartner(string? Id, string Name, string Email, int CommissionRateBps, string? PayoutCurrency, string? PayoutAccountId, string? TaxFormStatus);
+
+/// <param name="EventTypes">Event types without the <c>com.partnerbase.</c> prefix, or <c>["*"]</c> for all.</param>
+public sealed record NewWebhookEndpoint(string Url, IReadOnlyList<string> EventTypes, string? Description);

@@ -21,7 +21,13 @@ namespace PartnerBase.Console.Api;
 [JsonSerializable(typeof(Statement))]
 [JsonSerializable(typeof(Page<ReconciliationRun>))]
 [JsonSerializable(typeof(ReconciliationRun))]
+[JsonSerializable(typeof(Page<WebhookEndpoint>))]
+[JsonSerializable(typeof(WebhookEndpoint))]
+[JsonSerializable(typeof(WebhookEndpointWithSecret))]
+[JsonSerializable(typeof(Page<WebhookDelivery>))]
+[JsonSerializable(typeof(WebhookDelivery))]
 [JsonSerializable(typeof(NewPayout))]
+[JsonSerializable(typeof(NewWebhookEndpoint))]
 [JsonSerializable(typeof(NewPartner))]
 [JsonSerializable(typeof(ApiClient.ProblemBody))]
 internal sealed partial class ConsoleJsonContext : JsonSerializerContext;
