@@ -2,7 +2,7 @@ using Microsoft.JSInterop;
 
 namespace PartnerBase.Console.Shared;
 
-/// <summary>The console's own JavaScript (wwwroot/js/console.js), loaded once: file downloads and focus return.</summary>
+/// <summary>The console's own JavaScript (wwwroot/js/console.js), loaded once: file downloads, copying and focus return.</summary>
 public sealed class BrowserInterop(IJSRuntime js) : IAsyncDisposable
 {
     private readonly Lazy<Task<IJSObjectReference>> _module = new(() => js.InvokeAsync<IJSObjectReference>("import", "./js/console.js").AsTask());
@@ -21,6 +21,10 @@ public sealed class BrowserInterop(IJSRuntime js) : IAsyncDisposable
         using var stream = new DotNetStreamReference(new MemoryStream(content));
         await (await _module.Value).InvokeVoidAsync("saveFile", fileName, contentType, stream);
     }
+
+    /// <summary>Copies the text to the clipboard; false when the browser refused, and then the field's text is selected.</summary>
+    public async Task<bool> CopyTextAsync(string text, Microsoft.AspNetCore.Components.ElementReference field) =>
+        await (await _module.Value).InvokeAsync<bool>("copyText", text, field);
 
     public async ValueTask DisposeAsync()
     {

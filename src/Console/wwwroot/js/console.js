@@ -1,4 +1,4 @@
-// The few things Blazor cannot do from C#: save a downloaded file, and return focus after a dialog closes.
+// The few things Blazor cannot do from C#: save a downloaded file, copy text, and return focus after a dialog closes.
 let opener = null;
 
 export function rememberFocus() {
@@ -44,5 +44,18 @@ export function focusFirstField(container) {
                 event.preventDefault();
             }
         });
+    }
+}
+
+// Copies the text; when the browser refuses (no secure context, no permission), selects the field instead so that
+// the user can copy it with the keyboard.
+export async function copyText(text, field) {
+    try {
+        await navigator.clipboard.writeText(text);
+        return true;
+    } catch {
+        field?.focus();
+        field?.select();
+        return false;
     }
 }
