@@ -30,6 +30,7 @@ public sealed class AccessibilityTests(ConsoleApp app)
     [InlineData("/settings")]
     [InlineData("/statements")]
     [InlineData("/reconciliation")]
+    [InlineData("/webhooks")]
     public async Task StaffPage_Axe_HasNoSeriousViolations(string path)
     {
         var org = new TestOrg(app);
@@ -101,6 +102,28 @@ public sealed class AccessibilityTests(ConsoleApp app)
         await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Your statements" })).ToBeVisibleAsync();
         await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
 
+        await AssertNoSeriousViolationsAsync(page);
+    }
+
+    [Fact]
+    public async Task WebhooksPage_WithADeliveryAndTheAddDialog_Axe_HasNoSeriousViolations()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var org = new TestOrg(app);
+        var endpoint = await WebhooksTests.CreateEndpointAsync(org, receiver.Url, "Ledger sync");
+        await WebhooksTests.SendTestEventAsync(org, endpoint);
+        await using var browser = await app.OpenAsync();
+        var page = browser.Page;
+        await app.SignInAsync(page, org.Id, "admin-axe", "admin");
+
+        await page.GotoAsync("/webhooks");
+        await Expect(page.GetByText("Succeeded", new() { Exact = true })).ToBeVisibleAsync(new() { Timeout = 60_000 });
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        await AssertNoSeriousViolationsAsync(page);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add endpoint", Exact = true }).ClickAsync();
+        await page.GetByLabel("Only these events").CheckAsync();
+        await Expect(page.GetByLabel("payout.paid", new() { Exact = true })).ToBeVisibleAsync();
         await AssertNoSeriousViolationsAsync(page);
     }
 

@@ -9,6 +9,10 @@ internal static class Controls
     public static ILocator DataRows(IPage page) =>
         page.GetByRole(AriaRole.Row).Filter(new() { Has = page.GetByRole(AriaRole.Cell) });
 
+    /// <summary>The data rows of one table, on a page that has several.</summary>
+    public static ILocator DataRows(ILocator table) =>
+        table.GetByRole(AriaRole.Row).Filter(new() { Has = table.Page.GetByRole(AriaRole.Cell) });
+
     /// <summary>The data row that shows this text (a partner's name, an amount).</summary>
     public static ILocator Row(IPage page, string text) => DataRows(page).Filter(new() { HasText = text });
 

@@ -84,6 +84,27 @@ public sealed class ResponsiveTests(ConsoleApp app)
         await AssertNoHorizontalScrollAsync(page);
     }
 
+    [Fact]
+    public async Task WebhooksPage_WithADeliveryAndANewSecret_390PxWide_HasNoHorizontalScroll()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var org = new TestOrg(app);
+        var endpoint = await WebhooksTests.CreateEndpointAsync(org, receiver.Url, "Ledger sync");
+        await WebhooksTests.SendTestEventAsync(org, endpoint);
+        await using var browser = await app.OpenAsync(PhoneWidth, 844);
+        var page = browser.Page;
+        await app.SignInAsync(page, org.Id, "admin-narrow", "admin");
+        await page.GotoAsync("/webhooks");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Rotate secret", Exact = true }).ClickAsync(new() { Timeout = 60_000 });
+        await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Confirm", Exact = true }).ClickAsync();
+
+        await Expect(page.GetByRole(AriaRole.Textbox, new() { Name = "Signing secret" })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Copy secret", Exact = true })).ToBeVisibleAsync();
+        await Expect(page.GetByText("Succeeded", new() { Exact = true })).ToBeVisibleAsync();
+        await AssertNoHorizontalScrollAsync(page);
+    }
+
     private static async Task AssertNoHorizontalScrollAsync(IPage page)
     {
         await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
