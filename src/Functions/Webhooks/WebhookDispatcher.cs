@@ -30,10 +30,8 @@ public sealed partial class WebhookDispatcher(
     public const string HttpClientName = "webhooks";
     public const string TestEventType = PayoutCloudEvents.TypePrefix + "webhook.test";
     private const string DisabledEmailConsumer = "webhook-disabled-email";
-    private const int DueBatch = 500;
+    private const int DueBatch = 1_000;
 
-    // Deliveries read ahead per endpoint: an endpoint with this many waiting is left out of the next read.
-    private const int Backlog = 64;
 
     /// <summary>How long a claim lasts: longer than a request may take.</summary>
     public static TimeSpan ClaimFor { get; } = TimeSpan.FromMinutes(2);
@@ -104,7 +102,8 @@ public sealed partial class WebhookDispatcher(
                 List<string> full;
                 lock (running)
                 {
-                    full = queues.Where(entry => entry.Value.Count >= Backlog).Select(entry => entry.Key).ToList();
+                    // An endpoint with more waiting than two rounds of its slots is left out, so that a read brings new ones.
+                    full = queues.Where(entry => entry.Value.Count >= 2 * _options.MaxConcurrencyPerEndpoint).Select(entry => entry.Key).ToList();
                 }
 
                 var due = await store.GetDueWebhookDeliveriesAsync(timeProvider.GetUtcNow(), full, DueBatch, cancellationToken);
