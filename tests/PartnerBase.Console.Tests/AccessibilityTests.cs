@@ -1,5 +1,6 @@
 using Deque.AxeCore.Commons;
 using Deque.AxeCore.Playwright;
+using PartnerBase.Functions.Tests.Webhooks;
 
 namespace PartnerBase.Console.Tests;
 

@@ -1,3 +1,5 @@
+using PartnerBase.Functions.Tests.Webhooks;
+
 namespace PartnerBase.Console.Tests;
 
 /// <summary>At 390 px wide the console works as on a desktop (CONTRACT §9): no sideways scrolling of the page.</summary>

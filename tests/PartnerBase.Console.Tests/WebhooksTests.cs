@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using PartnerBase.Functions.Tests.Webhooks;
 
 namespace PartnerBase.Console.Tests;
 
@@ -231,9 +232,9 @@ public sealed partial class WebhooksTests(ConsoleApp app)
         var org = new TestOrg(app);
         var endpoint = await CreateEndpointAsync(org, receiver.Url, "Ledger sync (finance)");
         await CreateEndpointAsync(org, "http://127.0.0.1:9/never-answers");
-        receiver.StatusCode = 500;
+        receiver.Respond = (_, _) => Task.FromResult(500);
         await SendTestEventAsync(org, endpoint);
-        receiver.StatusCode = 200;
+        receiver.Respond = (_, _) => Task.FromResult(200);
         await SendTestEventAsync(org, endpoint);
 
         foreach (var (width, name) in new[] { (1280, "webhooks-desktop.png"), (390, "webhooks-390.png") })
