@@ -37,7 +37,7 @@ public sealed class WebhookOptions
     public int MaxConcurrency { get; set; } = 64;
 
     /// <summary>How often a sender with requests under way looks again for due deliveries (new ones wake it at once).</summary>
-    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>How often a sender with nothing under way looks again, while new events may still come.</summary>
     public TimeSpan IdlePollInterval { get; set; } = TimeSpan.FromSeconds(1);
